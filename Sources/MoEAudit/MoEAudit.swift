@@ -1,0 +1,1 @@
+// MoEAudit: the expert-collapse stress-test protocol and its reports.

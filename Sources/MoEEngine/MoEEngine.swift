@@ -1,0 +1,1 @@
+// MoEEngine: kernels, architectures, the routing hook, sampler and generator.

@@ -1,0 +1,1 @@
+// MoETUI: the ncurses screen, panes, themes, key and mouse input, replay transport.

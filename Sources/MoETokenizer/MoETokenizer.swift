@@ -1,0 +1,1 @@
+// MoETokenizer: tokenizers rebuilt from a GGUF file's `tokenizer.ggml.*` metadata.
