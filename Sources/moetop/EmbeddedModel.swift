@@ -1,0 +1,39 @@
+import Foundation
+
+/// The file name of the embedded default model.
+let embeddedModelName = "moetop-tiny.gguf"
+
+/// Where a command's model comes from: the path the user gave, or the embedded moetop-tiny.
+///
+/// The embedded model is looked up, in order, in `$MOETOP_MODEL`, in the resource bundle that
+/// `swift build` puts beside the binary, and in `../share/moetop/` relative to the binary (where
+/// `Scripts/install.sh` puts it).
+func modelURL(_ given: String?) throws -> URL {
+    if let given {
+        return URL(fileURLWithPath: given)
+    }
+    if let fromEnvironment = ProcessInfo.processInfo.environment["MOETOP_MODEL"],
+        !fromEnvironment.isEmpty
+    {
+        return URL(fileURLWithPath: fromEnvironment)
+    }
+    let binary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+    let directory = binary.deletingLastPathComponent()
+    let candidates = [
+        directory.appendingPathComponent("moetop_moetop.resources/\(embeddedModelName)"),
+        directory.appendingPathComponent("../share/moetop/\(embeddedModelName)").standardized,
+    ]
+    for candidate in candidates where FileManager.default.fileExists(atPath: candidate.path) {
+        return candidate
+    }
+    throw EmbeddedModelMissing(searched: candidates.map(\.path))
+}
+
+/// No model was given and the embedded one is not where it should be.
+struct EmbeddedModelMissing: Error, CustomStringConvertible {
+    var searched: [String]
+    var description: String {
+        "no model given (-m FILE) and the embedded \(embeddedModelName) was not found in "
+            + searched.joined(separator: ", ") + "; set MOETOP_MODEL or reinstall"
+    }
+}
