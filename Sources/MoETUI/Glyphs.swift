@@ -1,0 +1,57 @@
+/// Every glyph the screen draws, in one place: a Unicode table and an ASCII table for
+/// terminals without Unicode (`--ascii`). Drawing code names glyphs, never literals.
+public struct Glyphs: Sendable {
+    /// Box corners and edges.
+    public var topLeft, topRight, bottomLeft, bottomRight, horizontal, vertical: Character
+    /// Density ramp from empty to full, used for heat without colour and for sub-cell bars.
+    public var shades: [Character]
+    /// Eighth blocks for bar ends, from one eighth to a full cell.
+    public var barEighths: [Character]
+    /// The empty part of a bar.
+    public var barTrack: Character
+    /// The fair-share tick drawn across a bar.
+    public var fairTick: Character
+    /// Marks a chosen (top-k) expert in a heatmap cell.
+    public var chosen: Character
+    /// Upper half block: one cell carries two heatmap rows (foreground top, background bottom).
+    public var upperHalf: Character?
+    /// Separator dot in the status line.
+    public var dot: Character
+    /// Scrubber track, played part, and knob.
+    public var scrubTrack, scrubDone, scrubKnob: Character
+    /// Play and pause symbols.
+    public var play, pause: Character
+    /// Recording indicator.
+    public var record: Character
+    /// Shown for characters that cannot be drawn (control characters, invalid bytes).
+    public var replacement: Character
+    /// Ellipsis for cut text.
+    public var ellipsis: Character
+    /// Arrows for "more to the left/right/up/down" in scrolled panes.
+    public var moreLeft, moreRight, moreUp, moreDown: Character
+
+    /// The Unicode table: box drawing, block elements, geometric shapes.
+    public static let unicode = Glyphs(
+        topLeft: "╭", topRight: "╮", bottomLeft: "╰", bottomRight: "╯", horizontal: "─",
+        vertical: "│", shades: [" ", "·", "░", "▒", "▓", "█"],
+        barEighths: ["▏", "▎", "▍", "▌", "▋", "▊", "▉", "█"], barTrack: "·", fairTick: "┊",
+        chosen: "◆", upperHalf: "▀", dot: "·", scrubTrack: "─", scrubDone: "━",
+        scrubKnob: "●", play: "▶", pause: "⏸", record: "●", replacement: "\u{FFFD}",
+        ellipsis: "…", moreLeft: "◂", moreRight: "▸", moreUp: "▴", moreDown: "▾")
+
+    /// The ASCII table, for terminals without Unicode.
+    public static let ascii = Glyphs(
+        topLeft: "+", topRight: "+", bottomLeft: "+", bottomRight: "+", horizontal: "-",
+        vertical: "|", shades: [" ", ".", ":", "+", "#", "@"], barEighths: ["#"],
+        barTrack: ".", fairTick: "|", chosen: "*", upperHalf: nil, dot: "-", scrubTrack: "-",
+        scrubDone: "=", scrubKnob: "O", play: ">", pause: "=", record: "*", replacement: "?",
+        ellipsis: "~", moreLeft: "<", moreRight: ">", moreUp: "^", moreDown: "v")
+
+    /// The shade for a value in 0...1: 0 is blank, anything above 0 at least the faintest mark.
+    public func shade(_ value: Double) -> Character {
+        guard value.isFinite, value > 0 else { return shades[0] }
+        let steps = shades.count - 1
+        let index = min(steps, max(1, Int((value * Double(steps)).rounded(.up))))
+        return shades[index]
+    }
+}

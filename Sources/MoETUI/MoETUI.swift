@@ -1,1 +1,0 @@
-// MoETUI: the ncurses screen, panes, themes, key and mouse input, replay transport.
