@@ -70,8 +70,8 @@ struct DemoDirector {
         }
         let prompt = index >= 0 && !prompts.isEmpty ? prompts[index] : nil
         let caption =
-            (prompt.map { "demo \(index + 1)/\(prompts.count) · \($0.label): \($0.text)" }
-                ?? "demo · starting") + "   ·   any key exits"
+            (prompt.map { "demo \(index + 1)/\(prompts.count)  \($0.label): \($0.text)" }
+                ?? "demo starting") + "    any key exits"
         if model.caption != caption {
             model.caption = caption
             changed = true

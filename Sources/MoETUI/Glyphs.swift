@@ -15,7 +15,9 @@ public struct Glyphs: Sendable {
     public var chosen: Character
     /// Upper half block: one cell carries two heatmap rows (foreground top, background bottom).
     public var upperHalf: Character?
-    /// Separator dot in the status line.
+    /// Marks the selected heatmap cell when its number does not fit.
+    public var selectedMark: Character
+    /// Separator dot in the status line and titles.
     public var dot: Character
     /// Scrubber track, played part, and knob.
     public var scrubTrack, scrubDone, scrubKnob: Character
@@ -35,7 +37,7 @@ public struct Glyphs: Sendable {
         topLeft: "╭", topRight: "╮", bottomLeft: "╰", bottomRight: "╯", horizontal: "─",
         vertical: "│", shades: [" ", "·", "░", "▒", "▓", "█"],
         barEighths: ["▏", "▎", "▍", "▌", "▋", "▊", "▉", "█"], barTrack: "·", fairTick: "┊",
-        chosen: "◆", upperHalf: "▀", dot: "·", scrubTrack: "─", scrubDone: "━",
+        chosen: "◆", upperHalf: "▀", selectedMark: "•", dot: "·", scrubTrack: "─", scrubDone: "━",
         scrubKnob: "●", play: "▶", pause: "⏸", record: "●", replacement: "\u{FFFD}",
         ellipsis: "…", moreLeft: "◂", moreRight: "▸", moreUp: "▴", moreDown: "▾")
 
@@ -43,7 +45,8 @@ public struct Glyphs: Sendable {
     public static let ascii = Glyphs(
         topLeft: "+", topRight: "+", bottomLeft: "+", bottomRight: "+", horizontal: "-",
         vertical: "|", shades: [" ", ".", ":", "+", "#", "@"], barEighths: ["#"],
-        barTrack: ".", fairTick: "|", chosen: "*", upperHalf: nil, dot: "-", scrubTrack: "-",
+        barTrack: ".", fairTick: "|", chosen: "*", upperHalf: nil, selectedMark: "o", dot: "-",
+        scrubTrack: "-",
         scrubDone: "=", scrubKnob: "O", play: ">", pause: "=", record: "*", replacement: "?",
         ellipsis: "~", moreLeft: "<", moreRight: ">", moreUp: "^", moreDown: "v")
 

@@ -18,8 +18,11 @@ struct HeatmapGeometry: Equatable {
     /// The zoom steps that change anything at this width.
     let zoomLimits: ClosedRange<Int>
 
-    /// Widest cell: two coloured columns and a gap.
-    static let maximumCellWidth = 3
+    /// Widest cell: four coloured columns and a gap.
+    static let maximumCellWidth = 5
+
+    /// Coloured columns of a cell: cells of three columns or more keep one as a gap.
+    static func paintedWidth(_ cellWidth: Int) -> Int { cellWidth >= 3 ? cellWidth - 1 : cellWidth }
 
     /// Geometry for `expertCount` experts in `axisWidth` columns at `zoom`, scrolled so that
     /// `selectedExpert` is visible (centred when the axis scrolls).

@@ -16,7 +16,8 @@ enum ExpertsPane {
         let block = model.moeLayers.isEmpty ? 0 : model.moeLayers[slot]
         let scopeText = scope == .window ? "last \(tokens) tok" : "session \(tokens) tok"
         let inner = FrameBuilder.drawBox(
-            &frame, rect, title: "Experts · L\(block)", color: context.theme.expertsBox,
+            &frame, rect, title: "Experts" + context.separator + "L\(block)",
+            color: context.theme.expertsBox,
             focused: view.focus == .experts, context, titleRight: scopeText)
         guard inner.width > 10, inner.height > 0, model.expertCount > 0, !model.moeLayers.isEmpty
         else { return }
@@ -42,7 +43,7 @@ enum ExpertsPane {
 
         // columns: "E127 " label, bar, " 31.2% 1.3x dead"
         let labelWidth = String(model.expertCount - 1).count + 2
-        let figuresWidth = 14
+        let figuresWidth = 16
         let barWidth = max(4, inner.width - labelWidth - figuresWidth)
         // full bar = the larger of the top rate and twice the fair share, so the fair tick shows
         let fullScale = max(rates.max() ?? 0, 2 * fair, 1e-9)
@@ -52,7 +53,7 @@ enum ExpertsPane {
         for (row, expert) in shown.enumerated() {
             let y = inner.y + row
             if row == barRows - 1 && more > 0 {
-                let deadNote = dead.isEmpty ? "" : " · \(dead.count) dead"
+                let deadNote = dead.isEmpty ? "" : context.separator + "\(dead.count) dead"
                 frame.text(
                     "\(context.glyphs.moreDown) \(more + 1) more\(deadNote)", x: inner.x, y: y,
                     context.labelStyle, limit: inner.width)
@@ -68,29 +69,32 @@ enum ExpertsPane {
                 (Rect(x: inner.x, y: y, width: inner.width, height: 1), .expertBar(expert: expert)))
         }
 
-        // metrics
+        // metrics: label and value pairs, as many as fit
+        let valueStyle = context.style(context.theme.title, [.bold])
         if summaryLines >= 1 {
-            let line1 =
-                "H " + Format.unit(balance.normalizedEntropy) + "  Gini "
-                + Format.unit(balance.gini)
-                + "  top3 " + Format.percent(balance.top3Share) + "  Jain "
-                + Format.unit(balance.jainIndex)
-            frame.text(
-                line1, x: inner.x, y: inner.maxY - summaryLines, context.textStyle,
-                limit: inner.width)
+            FrameBuilder.drawPairs(
+                &frame, x: inner.x, y: inner.maxY - summaryLines, limit: inner.maxX,
+                [
+                    ("H", Format.unit(balance.normalizedEntropy), valueStyle),
+                    ("Gini", Format.unit(balance.gini), valueStyle),
+                    ("top3", Format.percent(balance.top3Share), valueStyle),
+                    ("Jain", Format.unit(balance.jainIndex), valueStyle),
+                ], context)
         }
         if summaryLines >= 2 {
-            let y = inner.maxY - 1
-            var x = inner.x
             let deadStyle =
-                dead.isEmpty ? context.labelStyle : context.style(context.theme.dead, [.bold])
+                dead.isEmpty ? valueStyle : context.style(context.theme.dead, [.bold, .reverse])
             let rareStyle =
-                rare.isEmpty ? context.labelStyle : context.style(context.theme.warning, [.bold])
-            x += frame.text("dead \(dead.count)", x: x, y: y, deadStyle, limit: inner.maxX - x)
-            x += frame.text("  rare \(rare.count)", x: x, y: y, rareStyle, limit: inner.maxX - x)
-            x += frame.text(
-                "  fair " + Format.percent(fair) + " " + String(context.glyphs.fairTick), x: x,
-                y: y, context.labelStyle, limit: inner.maxX - x)
+                rare.isEmpty ? valueStyle : context.style(context.theme.warning, [.bold])
+            FrameBuilder.drawPairs(
+                &frame, x: inner.x, y: inner.maxY - 1, limit: inner.maxX,
+                [
+                    ("dead", "\(dead.count)", deadStyle), ("rare", "\(rare.count)", rareStyle),
+                    (
+                        "fair", Format.percent(fair) + " " + String(context.glyphs.fairTick),
+                        valueStyle
+                    ),
+                ], context)
         }
     }
 

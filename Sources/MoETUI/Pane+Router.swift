@@ -12,6 +12,9 @@ enum RouterPane {
         var chosen: Bool
         /// Nothing to show (no token, no data).
         var empty: Bool
+        /// The cell's number as a fraction (probability, activation rate, or change in share),
+        /// shown in percent on the selected cell.
+        var number: Double = 0
     }
 
     /// Heat for a ratio to the fair share: r/(r+1), so 0 -> 0, fair -> 0.5, large -> 1.
@@ -28,11 +31,13 @@ enum RouterPane {
         let view = context.view
         let anchor = view.token(visibleCount: history.visibleCount)
         let mode = view.heatmapMode
-        var title = "Router · \(mode.title)"
+        var title = "Router" + context.separator + mode.title
         if mode == .token, let anchor {
-            title += " · #\(anchor) " + quoted(history.steps[anchor].piece, context.glyphs)
+            title +=
+                context.separator + "#\(anchor) "
+                + quoted(history.steps[anchor].piece, context.glyphs)
         } else if mode == .window {
-            title += " · last \(history.counter.windowTokens) tok"
+            title += context.separator + "last \(history.counter.windowTokens) tok"
         }
         let inner = FrameBuilder.drawBox(
             &frame, rect, title: title, color: context.theme.routerBox,
@@ -57,11 +62,16 @@ enum RouterPane {
         let selectedLayer = min(max(0, view.selectedLayer), layerCount - 1)
 
         // rows: one layer per row, or two per row in half blocks, scrolled around the selection
+        // (half blocks only when scrolling would hide more than a third of the layers)
         let halfBlocks =
-            layerCount > rowCount && !context.colorless && context.glyphs.upperHalf != nil
+            layerCount * 2 > rowCount * 3 && !context.colorless
+            && context.glyphs.upperHalf != nil
         let layersPerRow = halfBlocks ? 2 : 1
+        // few layers in a tall pane: up to three rows per layer (two coloured, one gap)
+        let rowHeight = halfBlocks ? 1 : max(1, min(3, rowCount / layerCount))
+        let paintedHeight = rowHeight == 3 ? 2 : rowHeight
         let totalRows = (layerCount + layersPerRow - 1) / layersPerRow
-        let visibleRows = min(totalRows, rowCount)
+        let visibleRows = min(totalRows, rowCount / rowHeight)
         let selectedRow = selectedLayer / layersPerRow
         let firstRow = min(max(0, selectedRow - visibleRows / 2), totalRows - visibleRows)
         info.layerPage = max(1, visibleRows * layersPerRow)
@@ -84,7 +94,8 @@ enum RouterPane {
 
         // layer rows
         for row in firstRow..<(firstRow + visibleRows) {
-            let y = rowTop + row - firstRow
+            let top = rowTop + (row - firstRow) * rowHeight
+            let y = top + (paintedHeight - 1) / 2
             let upper = row * layersPerRow
             let lower = halfBlocks && upper + 1 < layerCount ? upper + 1 : nil
             let isSelectedRow = selectedLayer == upper || selectedLayer == lower
@@ -116,12 +127,14 @@ enum RouterPane {
                                 expert: firstExpert)
                         ))
                 } else {
+                    let value = rows[upper]![index]
                     drawCell(
-                        &frame, x: x, y: y, value: rows[upper]![index], width: geometry.cellWidth,
-                        selected: selected, mode: mode, context)
+                        &frame, x: x, y: top, value: value, width: geometry.cellWidth,
+                        height: paintedHeight, selected: selected,
+                        number: percentLabel(value.number, mode: mode), mode: mode, context)
                     frame.hits.append(
                         (
-                            Rect(x: x, y: y, width: geometry.cellWidth, height: 1),
+                            Rect(x: x, y: top, width: geometry.cellWidth, height: rowHeight),
                             .heatCell(moeLayer: upper, expert: firstExpert)
                         ))
                 }
@@ -142,13 +155,14 @@ enum RouterPane {
         }
         if firstRow + visibleRows < totalRows {
             frame.text(
-                String(context.glyphs.moreDown), x: inner.x, y: rowTop + visibleRows - 1,
+                String(context.glyphs.moreDown), x: inner.x,
+                y: rowTop + visibleRows * rowHeight - 1,
                 context.labelStyle)
         }
         if hasFrame {
             let footer = describeSelection(
                 slot: selectedLayer, expert: selectedExpert, anchor: anchor, mode: mode, geometry,
-                history, halfBlocks: halfBlocks)
+                history, halfBlocks: halfBlocks, glyphs: context.glyphs)
             frame.text(
                 footer, x: inner.x, y: inner.maxY - 1, context.style(context.theme.text),
                 limit: inner.width)
@@ -187,7 +201,8 @@ enum RouterPane {
                 let experts = geometry.experts(inBin: bin)
                 let peak = experts.map { p[$0] }.max() ?? 0
                 return CellValue(
-                    heat: heat(ratio: peak * Double(e)), chosen: isChosen(experts), empty: false)
+                    heat: heat(ratio: peak * Double(e)), chosen: isChosen(experts), empty: false,
+                    number: peak)
             }
         case .window, .session:
             let scope: CountScope = mode == .window ? .window : .session
@@ -201,7 +216,9 @@ enum RouterPane {
                 let experts = geometry.experts(inBin: bin)
                 let load = experts.reduce(0) { $0 + counts[$1] }
                 let ratio = Double(load) / (fairPerExpert * Double(experts.count))
-                return CellValue(heat: heat(ratio: ratio), chosen: isChosen(experts), empty: false)
+                return CellValue(
+                    heat: heat(ratio: ratio), chosen: isChosen(experts), empty: false,
+                    number: Double(load) / Double(tokens))
             }
         case .baseline:
             guard let baseline = history.baseline, slot < baseline.count,
@@ -215,9 +232,17 @@ enum RouterPane {
                 let change = experts.reduce(0.0) { $0 + now[$1] - baseline[slot][$1] }
                 // in units of the cell's fair share, so +1 is "one fair share more"
                 let fair = Double(experts.count) / Double(e)
-                return CellValue(heat: change / fair, chosen: isChosen(experts), empty: false)
+                return CellValue(
+                    heat: change / fair, chosen: isChosen(experts), empty: false, number: change)
             }
         }
+    }
+
+    /// A cell's number in whole percent ("7", "42", "+3"); "99" stands for 99.5 % and more.
+    static func percentLabel(_ fraction: Double, mode: HeatmapMode) -> String {
+        let percent = Int((fraction * 100).rounded())
+        if mode == .baseline { return percent > 0 ? "+\(min(percent, 9))" : "\(max(percent, -9))" }
+        return String(min(99, max(0, percent)))
     }
 
     /// The colour of a value: the heat gradient, or for baseline mode heat_end for more load
@@ -246,22 +271,36 @@ enum RouterPane {
         return glyphs.shade(value.heat).unicodeScalars.first!
     }
 
+    /// Draws one cell over `height` rows. The selected cell shows its number (a percentage)
+    /// when it is at least two columns wide, else a dot; a chosen expert is marked.
     static func drawCell(
-        _ frame: inout Frame, x: Int, y: Int, value: CellValue, width: Int, selected: Bool,
-        mode: HeatmapMode, _ context: ScreenContext
+        _ frame: inout Frame, x: Int, y: Int, value: CellValue, width: Int, height: Int,
+        selected: Bool, number: String?, mode: HeatmapMode, _ context: ScreenContext
     ) {
-        let painted = width == HeatmapGeometry.maximumCellWidth ? width - 1 : width
+        let painted = HeatmapGeometry.paintedWidth(width)
         let marker = context.glyphs.chosen.unicodeScalars.first!
+        let middle = (height - 1) / 2
+        // the text the cell carries on its middle row: number when selected, marker when chosen
+        var label = Array(repeating: Unicode.Scalar(" "), count: painted)
+        if selected, let number, number.unicodeScalars.count <= painted - (value.chosen ? 1 : 0) {
+            for (index, scalar) in number.unicodeScalars.enumerated() { label[index] = scalar }
+        } else if selected, !value.chosen {
+            label[painted - 1] = context.glyphs.selectedMark.unicodeScalars.first!
+        }
+        if value.chosen { label[painted - 1] = marker }
+
         if context.colorless {
             let glyph = densityGlyph(value, mode: mode, context.glyphs)
-            for column in 0..<painted {
-                var attributes: Attributes = selected ? [.reverse] : []
-                var scalar = glyph
-                if value.chosen && column == painted - 1 {
-                    scalar = marker
-                    attributes.insert(.bold)
+            for row in 0..<height {
+                for column in 0..<painted {
+                    var attributes: Attributes = selected ? [.reverse] : []
+                    var scalar = glyph
+                    if row == middle && label[column] != " " {
+                        scalar = label[column]
+                        attributes.insert(.bold)
+                    }
+                    frame.set(x + column, y + row, scalar, Style(nil, on: nil, attributes))
                 }
-                frame.set(x + column, y, scalar, Style(nil, on: nil, attributes))
             }
             return
         }
@@ -269,15 +308,15 @@ enum RouterPane {
             selected
             ? (context.theme.selectedText ?? RGB(255, 255, 255))
             : color(value, mode: mode, context.theme)
-        let ink = background.luminance > 0.5 ? RGB(0, 0, 0) : RGB(255, 255, 255)
-        for column in 0..<painted {
-            let scalar: Unicode.Scalar = value.chosen && column == painted - 1 ? marker : " "
-            frame.set(x + column, y, scalar, Style(ink, on: background, [.bold]))
-        }
-        if selected && !value.chosen {
-            frame.set(
-                x + painted - 1, y, "•",
-                Style(color(value, mode: mode, context.theme), on: background, [.bold]))
+        let ink =
+            selected
+            ? color(value, mode: mode, context.theme).mixed(with: RGB(0, 0, 0), 0.3)
+            : (background.luminance > 0.5 ? RGB(0, 0, 0) : RGB(255, 255, 255))
+        for row in 0..<height {
+            for column in 0..<painted {
+                let scalar = row == middle ? label[column] : " "
+                frame.set(x + column, y + row, scalar, Style(ink, on: background, [.bold]))
+            }
         }
     }
 
@@ -285,7 +324,7 @@ enum RouterPane {
         _ frame: inout Frame, x: Int, y: Int, top: CellValue, bottom: CellValue, width: Int,
         selected: Bool, mode: HeatmapMode, _ context: ScreenContext
     ) {
-        let painted = width == HeatmapGeometry.maximumCellWidth ? width - 1 : width
+        let painted = HeatmapGeometry.paintedWidth(width)
         let upper = context.glyphs.upperHalf!.unicodeScalars.first!
         let topColor =
             selected
@@ -365,7 +404,7 @@ enum RouterPane {
     /// The footer: the selected cell's number and what it means.
     static func describeSelection(
         slot: Int, expert: Int, anchor: Int?, mode: HeatmapMode, _ geometry: HeatmapGeometry,
-        _ history: RoutingHistory, halfBlocks: Bool
+        _ history: RoutingHistory, halfBlocks: Bool, glyphs: Glyphs
     ) -> String {
         let model = history.model
         let block = model.moeLayers[slot]
@@ -379,7 +418,7 @@ enum RouterPane {
                 text += String(format: "  p %.3f", record.probabilities[expert])
             }
             if let rank = record.experts.firstIndex(of: Int32(expert)) {
-                text += "  ◆ #\(rank + 1)"
+                text += "  \(glyphs.chosen) #\(rank + 1)"
                 if rank < record.weights.count {
                     text += String(format: " w %.2f", record.weights[rank])
                 }

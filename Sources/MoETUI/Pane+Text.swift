@@ -22,7 +22,7 @@ enum TextPane {
         let view = context.view
         let slot = min(view.selectedLayer, max(0, history.moeLayerCount - 1))
         let block = history.model.moeLayers.isEmpty ? 0 : history.model.moeLayers[slot]
-        let title = "Text · top-1 expert at L\(block)"
+        let title = "Text" + context.separator + "top-1 expert at L\(block)"
         let count = history.visibleCount
         let note = count == 0 ? nil : "\(count) tok"
         let inner = FrameBuilder.drawBox(
@@ -100,14 +100,14 @@ enum TextPane {
         }
         if firstRow > 0 {
             frame.text(
-                String(context.glyphs.moreUp), x: rect.maxX - 2, y: rect.y + 1, context.labelStyle)
+                String(context.glyphs.moreUp), x: rect.maxX - 3, y: rect.y, context.labelStyle)
         }
     }
 
     /// Lays tokens out in rows of `width` columns: newlines break rows, tabs advance to the
     /// next stop, wide characters take two columns and wrap whole, control characters show as
-    /// the replacement glyph. A newline token gets one cell at the end of its row so that it
-    /// can be selected.
+    /// the replacement glyph. A token that is only a newline gets one cell at the end of its
+    /// row so that it can be selected.
     static func wrap(_ steps: [TokenStep], _ range: Range<Int>, width: Int, glyphs: Glyphs)
         -> [Placed]
     {

@@ -93,6 +93,9 @@ public struct ScreenContext: Sendable {
         return Style(foreground, on: background ?? theme.background, attributes)
     }
 
+    /// " · " between parts of a title.
+    var separator: String { " \(glyphs.dot) " }
+
     /// Plain text style.
     var textStyle: Style { style(theme.text) }
     /// Labels and secondary figures.
@@ -204,5 +207,20 @@ public enum FrameBuilder {
                 limit: width)
         }
         return rect.inset(1)
+    }
+
+    /// Draws "label value  label value ..." while whole pairs fit before `limit`.
+    static func drawPairs(
+        _ frame: inout Frame, x: Int, y: Int, limit: Int,
+        _ pairs: [(label: String, value: String, style: Style)], _ context: ScreenContext
+    ) {
+        var x = x
+        for (index, pair) in pairs.enumerated() {
+            let gap = index == 0 ? "" : "  "
+            let width = DisplayWidth.of(gap + pair.label + " " + pair.value)
+            guard x + width <= limit else { return }
+            x += frame.text(gap + pair.label + " ", x: x, y: y, context.labelStyle)
+            x += frame.text(pair.value, x: x, y: y, pair.style)
+        }
     }
 }

@@ -43,7 +43,7 @@ public struct SyntheticRouting: Sendable {
             var row: [Double] = []
             for _ in 0..<model.expertCount {
                 rng = rng &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-                row.append(Double(rng >> 11) / Double(1 << 53) * 3)
+                row.append(Double(rng >> 11) / Double(1 << 53) * 1.6)
             }
             preference.append(row)
         }
