@@ -125,6 +125,10 @@ def check_fields(records, errors):
             errors.append(f"{where}: lang {o['lang']!r} is not one of {sorted(LANGUAGES)}")
 
         prompt = o.get("prompt")
+        ref = o.get("reference")
+        if isinstance(prompt, str) and isinstance(ref, str) and prompt and ref:
+            if not prompt[-1].isspace() and not ref[0].isspace():
+                errors.append(f"{where}: prompt + reference would run together; start the reference with a space or newline")
         if isinstance(prompt, str) and len(prompt.split()) < MIN_WORDS:
             errors.append(f"{where}: prompt has fewer than {MIN_WORDS} words: {prompt!r}")
 
