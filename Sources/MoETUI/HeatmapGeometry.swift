@@ -18,8 +18,8 @@ struct HeatmapGeometry: Equatable {
     /// The zoom steps that change anything at this width.
     let zoomLimits: ClosedRange<Int>
 
-    /// Widest cell: four coloured columns and a gap.
-    static let maximumCellWidth = 5
+    /// Widest cell: six coloured columns and a gap.
+    static let maximumCellWidth = 7
 
     /// Coloured columns of a cell: cells of three columns or more keep one as a gap.
     static func paintedWidth(_ cellWidth: Int) -> Int { cellWidth >= 3 ? cellWidth - 1 : cellWidth }

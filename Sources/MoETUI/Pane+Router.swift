@@ -35,7 +35,7 @@ enum RouterPane {
         if mode == .token, let anchor {
             title +=
                 context.separator + "#\(anchor) "
-                + quoted(history.steps[anchor].piece, context.glyphs)
+                + quoted(history.piece(anchor), context.glyphs)
         } else if mode == .window {
             title += context.separator + "last \(history.counter.windowTokens) tok"
         }

@@ -43,7 +43,7 @@ enum TextPane {
         let budget = inner.width * inner.height * 2
         let start = max(0, anchor - budget)
         let end = min(count, anchor + budget)
-        let placed = wrap(history.steps, start..<end, width: inner.width, glyphs: context.glyphs)
+        let placed = wrap(history, start..<end, width: inner.width, glyphs: context.glyphs)
         info.textPageTokens = max(
             1, (anchor - start) / max(1, placed.last?.row ?? 1) * inner.height)
 
@@ -71,7 +71,7 @@ enum TextPane {
             var attributes: Attributes = []
             let expert = topExpert(token)
             if token == anchor { attributes.insert(.reverse) }
-            if history.steps[token].phase == .prefill, !context.colorless {
+            if history.phase(token) == .prefill, !context.colorless {
                 attributes.insert(.dim)
             }
             var style: Style
@@ -108,7 +108,7 @@ enum TextPane {
     /// next stop, wide characters take two columns and wrap whole, control characters show as
     /// the replacement glyph. A token that is only a newline gets one cell at the end of its
     /// row so that it can be selected.
-    static func wrap(_ steps: [TokenStep], _ range: Range<Int>, width: Int, glyphs: Glyphs)
+    static func wrap(_ history: RoutingHistory, _ range: Range<Int>, width: Int, glyphs: Glyphs)
         -> [Placed]
     {
         var placed: [Placed] = []
@@ -117,7 +117,7 @@ enum TextPane {
         let replacement = glyphs.replacement.unicodeScalars.first!
         for token in range {
             var visible = false
-            for scalar in steps[token].piece.unicodeScalars {
+            for scalar in history.piece(token).unicodeScalars {
                 if scalar == "\n" {
                     if !visible {
                         placed.append(

@@ -27,9 +27,8 @@ public struct ReplayTransport: Sendable, Equatable {
 
     public var speed: Double { Self.speeds[speedIndex] }
 
-    /// How long the token at `index` waits at 1x: its recorded forward and sampling time.
-    public static func delay(of step: TokenStep) -> Double {
-        let recorded = step.timing.forward + step.timing.sampling
+    /// How long a token waits at 1x: its recorded forward and sampling time, within bounds.
+    public static func delay(seconds recorded: Double) -> Double {
         guard recorded > 0, recorded.isFinite else { return defaultDelay }
         return min(max(recorded, delayBounds.lowerBound), delayBounds.upperBound)
     }

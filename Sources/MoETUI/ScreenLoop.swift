@@ -131,6 +131,7 @@ public final class ScreenLoop {
                 break
             }
             let now = Self.clock()
+            if terminal.followTerminalSize() { dirty = true }
 
             // tokens from the engine, replay and demo progress
             takeFromEngine()

@@ -42,7 +42,7 @@ public struct ScreenModel: Sendable {
         self.glyphs = glyphs
         self.colorless = colorless
         if kind == .replay {
-            transport = ReplayTransport(total: history.steps.count)
+            transport = ReplayTransport(total: history.count)
             self.history.show(upTo: 0)
             view.focus = .text
         }
@@ -101,8 +101,8 @@ public struct ScreenModel: Sendable {
     /// Advances a playing replay to `now`; returns whether anything changed.
     public mutating func tick(now: Double) -> Bool {
         guard var transport else { return false }
-        let steps = history.steps
-        let moved = transport.tick(now: now) { ReplayTransport.delay(of: steps[$0]) }
+        let history = self.history
+        let moved = transport.tick(now: now) { ReplayTransport.delay(seconds: history.seconds($0)) }
         self.transport = transport
         if moved { syncReplay() }
         if kind == .replay { status.phase = transport.playing ? .playing : .paused }

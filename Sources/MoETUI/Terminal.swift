@@ -353,20 +353,34 @@ public final class Terminal {
     /// After SIGWINCH ncurses has resized its idea of the screen; make sure it matches the
     /// terminal's size from the kernel (some multiplexers send the signal before the change).
     private func resizeToTerminal() {
-        var size = winsize()
-        if ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_row > 0, size.ws_col > 0 {
-            if Int32(size.ws_row) != getmaxy(window) || Int32(size.ws_col) != getmaxx(window) {
-                resizeterm(Int32(size.ws_row), Int32(size.ws_col))
-            }
-        }
+        _ = followTerminalSize()
         invalidate()
     }
 
     /// SIGINT, SIGTERM and SIGHUP set `receivedSignal`; the loop restores the terminal and
     /// exits. (In raw mode Ctrl-C is a key, so SIGINT only comes from `kill`.)
+    /// The signals are also unblocked, with SIGWINCH: a parent can start moetop with them
+    /// blocked (test runners, some job control), and then resizes and SIGTERM would never arrive.
     private static func installSignalHandlers() {
         for number in [SIGINT, SIGTERM, SIGHUP] {
             signal(number) { receivedSignal = $0 }
         }
+        var set = sigset_t()
+        sigemptyset(&set)
+        for number in [SIGINT, SIGTERM, SIGHUP, SIGWINCH] { sigaddset(&set, number) }
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
+    }
+
+    /// Checks the terminal's size with the kernel and resizes ncurses when it differs: a
+    /// resize whose SIGWINCH was lost still reaches the screen. Returns whether it resized.
+    public func followTerminalSize() -> Bool {
+        var size = winsize()
+        guard ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_row > 0, size.ws_col > 0
+        else { return false }
+        guard Int32(size.ws_row) != getmaxy(window) || Int32(size.ws_col) != getmaxx(window)
+        else { return false }
+        resizeterm(Int32(size.ws_row), Int32(size.ws_col))
+        invalidate()
+        return true
     }
 }

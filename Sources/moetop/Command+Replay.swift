@@ -68,9 +68,23 @@ func syntheticHistory(_ shape: String, command: String) throws -> RoutingHistory
 
 /// Reads a trace into a history, refusing it when a model is given and its fingerprint differs.
 func loadTraceHistory(path: String, model: String?) throws -> RoutingHistory {
-    // TODO: read the file with MoERouting's trace reader, which lands on main later today;
-    // until then replay works on synthesised traces only.
-    throw UsageError("replay: reading trace files is not built yet (use --synthetic)")
+    let trace = try TraceReader.read(path: path)
+    if let model {
+        let description = try modelDescription(at: try modelURL(model))
+        try trace.check(against: description)
+    }
+    if let torn = trace.report.tornLastLine {
+        printError(
+            "moetop: \(path): line \(torn) is incomplete (recording cut short); replaying up to it")
+    }
+    return RoutingHistory(trace: trace)
+}
+
+/// The routing shape and fingerprint of a model file.
+func modelDescription(at url: URL) throws -> ModelDescription {
+    // TODO: read the description with MoEEngine's model loader, which is not on main yet;
+    // until it is, a trace cannot be checked against a model file.
+    throw UsageError("replay: -m needs the model loader, which is not built yet; replay without -m")
 }
 
 /// Hidden benchmark: builds frames for a size ("WIDTHxHEIGHT[xN]") and reports the time per frame.
@@ -80,10 +94,11 @@ func benchFrame(_ history: RoutingHistory, spec: String) throws -> Int32 {
         throw UsageError("replay: --bench-frame expects WIDTHxHEIGHT[xFRAMES], got '\(spec)'")
     }
     let frames = parts.count > 2 ? parts[2] : 200
+    var history = history
+    history.show(upTo: history.count)
+    history.saveBaseline()
     var context = ScreenContext(history: history, kind: .replay)
     let modes = HeatmapMode.allCases
-    var history = history
-    history.saveBaseline()
     context.history = history
     var results: [String] = []
     for mode in modes {

@@ -77,7 +77,7 @@ import Testing
         let steps = ["ab", "c\n", "\td", "専専"].enumerated().map {
             TokenStep(tokenID: 0, piece: $1, position: $0, phase: .decode, records: [])
         }
-        let placed = TextPane.wrap(steps, 0..<4, width: 5, glyphs: .unicode)
+        let placed = TextPane.wrap(Fixture.history(steps), 0..<4, width: 5, glyphs: .unicode)
         // row 0: "abc" (the newline ends it); row 1: a tab to column 4, then "d";
         // row 2: 専専 (a wide character wraps whole)
         #expect(placed.map(\.row) == [0, 0, 0, 1, 1, 1, 1, 1, 2, 2])

@@ -117,7 +117,9 @@ import Testing
         #expect(transport.position == 5)
         _ = transport.tick(now: 200) { _ in 0.1 }
         #expect(transport.position == 10 && !transport.playing)
-        #expect(ReplayTransport.delay(of: Fixture.steps[0]) == ReplayTransport.defaultDelay)
+        #expect(ReplayTransport.delay(seconds: 0) == ReplayTransport.defaultDelay)
+        #expect(ReplayTransport.delay(seconds: 30) == 1)
+        #expect(ReplayTransport.delay(seconds: 0.02) == 0.02)
     }
 
     /// Stepping back through a long history restores from checkpoints and gives the same

@@ -25,7 +25,9 @@ import Testing
         }
         let y1 = try #require(frame.find("│L1 ")).y
         let markers = (0..<4).filter { expert in
-            (columns[expert] - 1..<columns[expert] + 4).contains { frame[$0, y1].scalar == "◆" }
+            (columns[expert] - 1..<columns[expert] + HeatmapGeometry.maximumCellWidth).contains {
+                frame[$0, y1].scalar == "◆"
+            }
         }
         #expect(markers == [2, 3])
     }
@@ -183,7 +185,7 @@ import Testing
         #expect(widest.experts(inBin: widest.firstBin).lowerBound <= 128)
         #expect(widest.experts(inBin: widest.firstBin + widest.visibleBins - 1).upperBound > 128)
         let few = HeatmapGeometry(expertCount: 8, axisWidth: 60, zoom: 0, selectedExpert: 0)
-        #expect(few.binSize == 1 && few.cellWidth == 5 && few.visibleBins == 8)
+        #expect(few.binSize == 1 && few.cellWidth == 7 && few.visibleBins == 8)
     }
 
     /// 64 layers in a short pane: two layers per row in half blocks.
