@@ -33,6 +33,7 @@ step "corpus";    python3 corpus.py --budget-mb 4
 step "tokenizer"; python3 tokenizer.py --vocab 4096
 step "train";     python3 train.py --minutes "$MINUTES" --steps 4000 --threads "$THREADS"
 step "export";    python3 export_gguf.py
+step "check";     python3 check_tokenizer.py
 step "reference"; python3 reference.py
 step "analyze";   python3 analyze.py
 step "done in $(( ($(date +%s) - start) / 60 )) min"
