@@ -107,10 +107,13 @@ public enum AuditCollector {
         }
         let total = promptWork + batchWork + rerunWork
         var done = 0
-        func evaluate(_ prompt: AuditPrompt, threads: Int) throws -> PromptEvaluation {
+        func evaluate(_ prompt: AuditPrompt, threads: Int, scoring: Bool) throws
+            -> PromptEvaluation
+        {
             do {
                 return try subject.evaluate(
-                    prompt: prompt.text, reference: prompt.reference, threads: threads)
+                    prompt: prompt.text, reference: prompt.reference, threads: threads,
+                    scoring: scoring)
             } catch {
                 throw AuditRunError(promptID: prompt.id, underlying: error)
             }
@@ -120,7 +123,7 @@ public enum AuditCollector {
         var clock = ContinuousClock.now
         for prompt in plan.prompts {
             progress(AuditProgress(phase: "prompts", done: done, total: total))
-            let evaluation = try evaluate(prompt, threads: plan.baselineThreads)
+            let evaluation = try evaluate(prompt, threads: plan.baselineThreads, scoring: true)
             let promptSteps = evaluation.steps.prefix(evaluation.promptTokenCount)
             data.runs[prompt.id] = PromptRun(
                 routing: RoutingCounts(steps: promptSteps, model: subject.model),
@@ -158,7 +161,7 @@ public enum AuditCollector {
                 let evaluation: PromptEvaluation
                 do {
                     evaluation = try subject.evaluate(
-                        prompt: text, reference: nil, threads: plan.baselineThreads)
+                        prompt: text, reference: nil, threads: plan.baselineThreads, scoring: false)
                 } catch {
                     throw AuditRunError(promptID: "batch of \(domain)", underlying: error)
                 }
@@ -178,10 +181,10 @@ public enum AuditCollector {
             for (work, prompt) in schedule[index] {
                 progress(AuditProgress(phase: "stability", done: done, total: total))
                 if let work {
-                    _ = try evaluate(work, threads: threads)
+                    _ = try evaluate(work, threads: threads, scoring: false)
                     done += size(work)
                 }
-                let evaluation = try evaluate(prompt, threads: threads)
+                let evaluation = try evaluate(prompt, threads: threads, scoring: false)
                 sequences[prompt.id] = RoutingSequence(steps: evaluation.steps[...])
                 done += size(prompt)
             }

@@ -35,8 +35,10 @@ public protocol AuditSubject {
     /// Tokens `text` becomes, without a beginning-of-sequence token.
     func tokenCount(of text: String) throws -> Int
     /// Runs `prompt` (followed by `reference` when given, scored given the prompt) from an empty
-    /// context on `threads` threads.
-    func evaluate(prompt: String, reference: String?, threads: Int) throws -> PromptEvaluation
+    /// context on `threads` threads. With `scoring` false the log-likelihood may be left at zero
+    /// (the run is only for its routing).
+    func evaluate(prompt: String, reference: String?, threads: Int, scoring: Bool) throws
+        -> PromptEvaluation
 }
 
 /// The routing decisions of one run, token by token, for comparing runs of the same text.

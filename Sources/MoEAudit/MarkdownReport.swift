@@ -342,7 +342,8 @@ public enum MarkdownReport {
         values.isEmpty ? "" : values.map(String.init).joined(separator: " ")
     }
 
-    static func number(_ value: Double) -> String {
+    /// A threshold value: whole numbers without a fraction.
+    public static func number(_ value: Double) -> String {
         value == value.rounded() && abs(value) < 1e6 ? String(Int(value)) : String(value)
     }
 

@@ -72,7 +72,9 @@ struct ScriptedSubject: AuditSubject {
         }
     }
 
-    func evaluate(prompt: String, reference: String?, threads: Int) throws -> PromptEvaluation {
+    func evaluate(prompt: String, reference: String?, threads: Int, scoring: Bool) throws
+        -> PromptEvaluation
+    {
         let call = calls.next()
         let promptWords = Self.words(prompt)
         let referenceWords = reference.map(Self.words) ?? []
