@@ -79,12 +79,11 @@ extension InferenceSession {
         let group = heads / kvHeads
         let cache = self.cache
         let pairs = n * heads
-        pool.run { worker in
-            let share = self.pool.range(of: worker, count: pairs)
-            guard !share.isEmpty else { return }
-            let scores = UnsafeMutablePointer<Float>.allocate(capacity: p0 + n)  // [positions]
-            defer { scores.deallocate() }
-            for pair in share {
+        let chunks = min(pairs, ThreadPool.maximumChunks)
+        let scratch = FloatBuffer(count: pool.threadCount * (p0 + n))  // [threads, positions]
+        pool.parallelFor(chunks: chunks) { chunk, thread in
+            let scores = scratch[thread * (p0 + n)]
+            for pair in ThreadPool.range(of: chunk, chunks: chunks, count: pairs) {
                 let t = pair / heads
                 let h = pair % heads
                 let kvHead = h / group
