@@ -75,6 +75,8 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible {
     case missingKey(String)
     /// A value is malformed: `index` names the array element where one is at fault.
     case invalid(key: String, index: Int?, reason: String)
+    /// One of the above, in the file at `path`.
+    indirect case inFile(path: String, TokenizerError)
 
     public var description: String {
         switch self {
@@ -85,6 +87,8 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible {
         case .invalid(let key, let index, let reason):
             let place = index.map { "[\($0)]" } ?? ""
             return "invalid \(key)\(place): \(reason)"
+        case .inFile(let path, let error):
+            return "\(path): \(error.description)"
         }
     }
 }
