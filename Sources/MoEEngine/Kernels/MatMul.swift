@@ -1,0 +1,65 @@
+// Matrix-matrix products for batched prefill, with OpenBLAS sgemm on dequantised tiles.
+//
+// Legend: n = tokens; W [rows, columns] stored, row-major, columns contiguous; X [n, columns]
+// and Y [n, rows], both row-major (a token's vector is contiguous). Y = X · Wᵀ, that is
+// Y[t][r] = Σ_c X[t][c]·W[r][c].
+//
+// W is cut into fixed tiles of `matMulTileRows` rows. Each tile is decoded to F32 (F32 weights
+// are used in place) and multiplied by one single-threaded sgemm call; tiles are split into one
+// contiguous range per pool worker. Tiles are the same whatever the thread count, so every
+// sgemm call sees the same operands and Y is bit-identical for any thread count. Scratch is one
+// tile per worker: tileRows × columns floats.
+
+import COpenBLAS
+import MoEGGUF
+
+/// Rows of W per dequantised tile.
+let matMulTileRows = 64
+
+/// OpenBLAS must not start threads of its own: the pool already occupies the cores, and one
+/// thread per sgemm call keeps each call's summation order fixed.
+private let openBLASSingleThreaded: Bool = {
+    openblas_set_num_threads(1)
+    return true
+}()
+
+/// Y = X · Wᵀ: `y[t·rows + r] = Σ_c x[t·columns + c]·W[r][c]` for t in 0..<n, r in 0..<rows.
+public func matMul(
+    _ w: WeightMatrix, _ x: UnsafePointer<Float>, count n: Int, _ y: UnsafeMutablePointer<Float>,
+    pool: ThreadPool
+) {
+    precondition(kernelsSupport(w.type), "unsupported type \(w.type.name)")
+    guard n > 0, w.rows > 0 else { return }
+    precondition(openBLASSingleThreaded)
+    let tiles = (w.rows + matMulTileRows - 1) / matMulTileRows
+
+    pool.run { worker in
+        let share = pool.range(of: worker, count: tiles)
+        guard !share.isEmpty else { return }
+        let needsTile = w.type != .f32
+        let tile = UnsafeMutablePointer<Float>.allocate(
+            capacity: needsTile ? matMulTileRows * w.columns : 0)
+        defer { tile.deallocate() }
+
+        for t in share {
+            // decode the tile's rows (F32 rows are used in place)
+            let first = t * matMulTileRows
+            let count = min(matMulTileRows, w.rows - first)
+            let operand: UnsafePointer<Float>
+            if needsTile {
+                for r in 0..<count {
+                    dequantizeRow(w, row: first + r, into: tile + r * w.columns)
+                }
+                operand = UnsafePointer(tile)
+            } else {
+                operand = w.row(first).assumingMemoryBound(to: Float.self)
+            }
+
+            // Y[:, first..<first+count] = X · tileᵀ
+            cblas_sgemm(
+                CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(count),
+                Int32(w.columns), 1, x, Int32(w.columns), operand, Int32(w.columns), 0,
+                y + first, Int32(w.rows))
+        }
+    }
+}
