@@ -48,38 +48,8 @@ enum TokenizerFixtures {
 
     /// The tokenizer of fixture `name`, read from its GGUF file.
     static func tokenizer(_ name: String) throws -> Tokenizer {
-        try TemporaryVocabulary.load(name)
-    }
-}
-
-/// TODO: replaced by the GGUF reader once it lands on main, because MoEGGUF cannot read files yet.
-enum TemporaryVocabulary {
-    static func load(_ name: String) throws -> Tokenizer {
-        let data = try Data(contentsOf: URL(fileURLWithPath: "/tmp/tokvocab/\(name).json"))
-        let json = try JSONSerialization.jsonObject(with: data) as! [String: Any]
-        func ints(_ key: String) -> [Int] { (json[key] as? [NSNumber])?.map(\.intValue) ?? [] }
-        return try Tokenizer(
-            vocabulary: TokenizerVocabulary(
-                model: json["tokenizer.ggml.model"] as! String,
-                pre: json["tokenizer.ggml.pre"] as? String,
-                tokens: json["tokenizer.ggml.tokens"] as! [String],
-                tokenTypes: ints("tokenizer.ggml.token_type").map {
-                    TokenType(rawValue: Int32($0))!
-                },
-                scores: ((json["tokenizer.ggml.scores"] as? [NSNumber]) ?? []).map(\.floatValue),
-                merges: (json["tokenizer.ggml.merges"] as? [String]) ?? [],
-                bosID: (json["tokenizer.ggml.bos_token_id"] as? NSNumber).map {
-                    Int32($0.intValue)
-                },
-                eosID: (json["tokenizer.ggml.eos_token_id"] as? NSNumber).map {
-                    Int32($0.intValue)
-                },
-                unknownID: (json["tokenizer.ggml.unknown_token_id"] as? NSNumber).map {
-                    Int32($0.intValue)
-                },
-                addBOS: json["tokenizer.ggml.add_bos_token"] as? Bool,
-                addEOS: json["tokenizer.ggml.add_eos_token"] as? Bool,
-                addSpacePrefix: json["tokenizer.ggml.add_space_prefix"] as? Bool))
+        let file = try GGUFFile(url: directory.appendingPathComponent("\(name).gguf"))
+        return try Tokenizer(gguf: file)
     }
 }
 
