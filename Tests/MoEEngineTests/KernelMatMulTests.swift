@@ -77,24 +77,35 @@ struct KernelMatMulTests {
         #expect(results[0] == results[2])
     }
 
-    @Test("thread pool runs every worker once and ranges tile the work", arguments: [1, 2, 3, 5])
-    func poolCoversWork(threads: Int) {
+    @Test("thread pool runs every chunk once", arguments: [1, 2, 3, 5])
+    func poolRunsEveryChunkOnce(threads: Int) {
         let pool = ThreadPool(threadCount: threads)
-        for count in [0, 1, 7, 100, 1000] {
-            let hits = UnsafeMutablePointer<Int>.allocate(capacity: max(count, 1))
-            hits.initialize(repeating: 0, count: max(count, 1))
+        for chunks in [0, 1, 2, 7, 100, 1000] {
+            let hits = UnsafeMutablePointer<Int>.allocate(capacity: max(chunks, 1))
+            hits.initialize(repeating: 0, count: max(chunks, 1))
             defer { hits.deallocate() }
-            let calls = UnsafeMutablePointer<Int>.allocate(capacity: threads)
-            calls.initialize(repeating: 0, count: threads)
-            defer { calls.deallocate() }
             for _ in 0..<3 {
-                pool.run { worker in
-                    calls[worker] += 1
-                    for i in pool.range(of: worker, count: count, granule: 16) { hits[i] += 1 }
+                pool.parallelFor(chunks: chunks) { chunk, thread in
+                    precondition(thread >= 0 && thread < threads)
+                    hits[chunk] += 1
                 }
             }
-            #expect((0..<count).allSatisfy { hits[$0] == 3 }, "count \(count)")
-            #expect((0..<threads).allSatisfy { calls[$0] == 3 })
+            #expect((0..<chunks).allSatisfy { hits[$0] == 3 }, "chunks \(chunks)")
+        }
+    }
+
+    @Test("chunk ranges tile the work in order")
+    func rangesTile() {
+        for (count, chunks, granule) in [(0, 3, 1), (7, 3, 1), (100, 8, 16), (1000, 7, 16)] {
+            var next = 0
+            for chunk in 0..<chunks {
+                let range = ThreadPool.range(
+                    of: chunk, chunks: chunks, count: count, granule: granule)
+                #expect(range.lowerBound == next)
+                #expect(range.lowerBound % granule == 0)
+                next = range.upperBound
+            }
+            #expect(next == count)
         }
     }
 

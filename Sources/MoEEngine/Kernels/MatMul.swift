@@ -5,10 +5,10 @@
 // Y[t][r] = Σ_c X[t][c]·W[r][c].
 //
 // W is cut into fixed tiles of `matMulTileRows` rows. Each tile is decoded to F32 (F32 weights
-// are used in place) and multiplied by one single-threaded sgemm call; tiles are split into one
-// contiguous range per pool worker. Tiles are the same whatever the thread count, so every
-// sgemm call sees the same operands and Y is bit-identical for any thread count. Scratch is one
-// tile per worker: tileRows × columns floats.
+// are used in place) and multiplied by one single-threaded sgemm call; the pool's threads take
+// tiles in turn. Tiles are the same whatever the thread count, so every sgemm call sees the same
+// operands and Y is bit-identical for any thread count. Scratch is one tile per thread:
+// tileRows × columns floats.
 
 import COpenBLAS
 import MoEGGUF
@@ -33,33 +33,31 @@ public func matMul(
     precondition(openBLASSingleThreaded)
     let tiles = (w.rows + matMulTileRows - 1) / matMulTileRows
 
-    pool.run { worker in
-        let share = pool.range(of: worker, count: tiles)
-        guard !share.isEmpty else { return }
-        let needsTile = w.type != .f32
-        let tile = UnsafeMutablePointer<Float>.allocate(
-            capacity: needsTile ? matMulTileRows * w.columns : 0)
-        defer { tile.deallocate() }
+    let needsTile = w.type != .f32
+    let scratch = (0..<pool.threadCount).map { _ in
+        UnsafeMutablePointer<Float>.allocate(capacity: needsTile ? matMulTileRows * w.columns : 0)
+    }
+    defer { scratch.forEach { $0.deallocate() } }
 
-        for t in share {
-            // decode the tile's rows (F32 rows are used in place)
-            let first = t * matMulTileRows
-            let count = min(matMulTileRows, w.rows - first)
-            let operand: UnsafePointer<Float>
-            if needsTile {
-                for r in 0..<count {
-                    dequantizeRow(w, row: first + r, into: tile + r * w.columns)
-                }
-                operand = UnsafePointer(tile)
-            } else {
-                operand = w.row(first).assumingMemoryBound(to: Float.self)
+    pool.parallelFor(chunks: tiles) { t, thread in
+        // decode the tile's rows (F32 rows are used in place)
+        let first = t * matMulTileRows
+        let count = min(matMulTileRows, w.rows - first)
+        let operand: UnsafePointer<Float>
+        if needsTile {
+            let tile = scratch[thread]
+            for r in 0..<count {
+                dequantizeRow(w, row: first + r, into: tile + r * w.columns)
             }
-
-            // Y[:, first..<first+count] = X · tileᵀ
-            cblas_sgemm(
-                CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(count),
-                Int32(w.columns), 1, x, Int32(w.columns), operand, Int32(w.columns), 0,
-                y + first, Int32(w.rows))
+            operand = UnsafePointer(tile)
+        } else {
+            operand = w.row(first).assumingMemoryBound(to: Float.self)
         }
+
+        // Y[:, first..<first+count] = X · tileᵀ
+        cblas_sgemm(
+            CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(count),
+            Int32(w.columns), 1, x, Int32(w.columns), operand, Int32(w.columns), 0,
+            y + first, Int32(w.rows))
     }
 }

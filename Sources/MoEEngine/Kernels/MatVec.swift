@@ -4,9 +4,10 @@
 // x is [columns], y is [rows]; y[r] = Σ_c W[r][c]·x[c].
 //
 // Each call prepares x once per distinct input (quantised to int8 groups for the quantised
-// types, see ActivationPrep.swift), then splits the output rows of all its products into one
-// contiguous range per pool worker. A row's dot product is computed by one worker, in a fixed
-// order that does not depend on the split, so y is bit-identical for any thread count.
+// types, see ActivationPrep.swift), then cuts the output rows of all its products into
+// contiguous chunks that the pool's threads take in turn. A row's dot product is computed by one
+// thread, in a fixed order that does not depend on the split, so y is bit-identical for any
+// thread count.
 //
 // Accuracy: F32, F16 and BF16 weights are dotted in float. Q8_0, Q4_0, Q4_K, Q5_K and Q6_K are
 // dotted in integers against x quantised to int8 per 32 elements (as ggml does), which adds a
@@ -56,8 +57,12 @@ public func matVec(_ products: [MatVecProduct], pool: ThreadPool) {
 /// workers costs more than it saves.
 private let parallelThresholdBytes = 64 * 1024
 
-/// Rows per unit of the split between workers, so that workers write different cache lines.
+/// Rows per unit of the split between threads, so that threads write different cache lines.
 private let rowGranule = 16
+
+/// Chunks per thread: more than one, so that a thread the system deschedules holds up only a
+/// small part of the work while the others take the rest.
+private let chunksPerThread = 8
 
 func matVec(_ products: UnsafeBufferPointer<MatVecProduct>, pool: ThreadPool) {
     let count = products.count
@@ -116,8 +121,11 @@ func matVec(_ products: UnsafeBufferPointer<MatVecProduct>, pool: ThreadPool) {
                 if totalBytes < parallelThresholdBytes || pool.threadCount == 1 {
                     computeRows(products, activations, 0..<totalRows)
                 } else {
-                    pool.run { worker in
-                        let share = pool.range(of: worker, count: totalRows, granule: rowGranule)
+                    let units = (totalRows + rowGranule - 1) / rowGranule
+                    let chunks = min(units, chunksPerThread * pool.threadCount)
+                    pool.parallelFor(chunks: chunks) { chunk, _ in
+                        let share = ThreadPool.range(
+                            of: chunk, chunks: chunks, count: totalRows, granule: rowGranule)
                         computeRows(products, activations, share)
                     }
                 }
