@@ -13,7 +13,9 @@ private func moetopBinary() -> String {
 }
 
 /// Runs moetop with `arguments`; returns the exit status and standard error.
-private func runMoetop(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+private func runMoetop(_ arguments: [String]) throws -> (
+    status: Int32, stdout: String, stderr: String
+) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: moetopBinary())
     process.arguments = arguments
