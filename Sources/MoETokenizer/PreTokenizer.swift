@@ -18,16 +18,19 @@ struct ScalarText {
 
     /// Decodes the valid UTF-8 `bytes` (a Swift string's) into code points.
     mutating func load(_ bytes: UnsafeBufferPointer<UInt8>) {
-        // size for the worst case (one code point per byte), fill through pointers, trim
+        // sized for the worst case (one code point per byte), filled uninitialised through
+        // pointers: no zeroing of megabytes for long texts
         let capacity = bytes.count
-        scalars = [UInt32](repeating: 0, count: capacity)
-        classes = [ScalarClass](repeating: [], count: capacity)
-        byteOffsets = [Int](repeating: 0, count: capacity + 1)
         let table = ScalarClass.basicPlane
-        var count = 0
-        scalars.withUnsafeMutableBufferPointer { scalarsOut in
-            classes.withUnsafeMutableBufferPointer { classesOut in
-                byteOffsets.withUnsafeMutableBufferPointer { offsetsOut in
+        var newClasses: [ScalarClass] = []
+        var newOffsets: [Int] = []
+        let newScalars = [UInt32](unsafeUninitializedCapacity: capacity) {
+            scalarsOut, scalarCount in
+            newClasses = [ScalarClass](unsafeUninitializedCapacity: capacity) {
+                classesOut, classCount in
+                newOffsets = [Int](unsafeUninitializedCapacity: capacity + 1) {
+                    offsetsOut, offsetCount in
+                    var count = 0
                     var index = 0
                     while index < bytes.count {
                         let lead = UInt32(bytes[index])
@@ -56,12 +59,15 @@ struct ScalarText {
                         index += length
                     }
                     offsetsOut[count] = bytes.count
+                    offsetCount = count + 1
+                    classCount = count
+                    scalarCount = count
                 }
             }
         }
-        scalars.removeLast(capacity - count)
-        classes.removeLast(capacity - count)
-        byteOffsets.removeLast(capacity - count)
+        scalars = newScalars
+        classes = newClasses
+        byteOffsets = newOffsets
     }
 }
 
