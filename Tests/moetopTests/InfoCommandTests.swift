@@ -5,7 +5,8 @@ import Testing
 /// `moetop info` end to end: its tensor listing against gguf-dump's, its counts against gguf-py,
 /// and its behaviour on malformed files and misuse.
 @Suite struct InfoCommandTests {
-    static let fixtures = packageRoot.appendingPathComponent("Tests/MoEGGUFTests/Fixtures")
+    static let fixtures = InfoHarness.packageRoot.appendingPathComponent(
+        "Tests/MoEGGUFTests/Fixtures")
 
     /// The gguf-dump references (Scripts/fixtures/gguf_dump_reference.py).
     static let references: [String] = {
@@ -84,7 +85,7 @@ import Testing
     func agreesWithGGUFDump(reference name: String) throws {
         let data = try Data(contentsOf: Self.fixtures.appendingPathComponent("dump/\(name)"))
         let reference = try JSONDecoder().decode(Reference.self, from: data)
-        let run = try runMoetop([
+        let run = try InfoHarness.run([
             "info", "--json", "--tensors",
             Self.fixtures.appendingPathComponent(reference.fixture).path,
         ])
@@ -125,7 +126,7 @@ import Testing
             Expected.self,
             from: Data(contentsOf: Self.fixtures.appendingPathComponent("moe/tiny_qwen2moe.json")))
         let path = Self.fixtures.appendingPathComponent("moe/tiny_qwen2moe.gguf").path
-        let json = try runMoetop(["info", "-m", path, "--json"])
+        let json = try InfoHarness.run(["info", "-m", path, "--json"])
         #expect(json.status == 0)
         let report = try JSONDecoder().decode(Report.self, from: Data(json.stdout.utf8))
         #expect(report.architecture == "qwen2moe")
@@ -143,7 +144,7 @@ import Testing
         #expect(report.parameters.per_expert == expected.routed_expert_parameters)
         #expect(report.tensors == nil)
 
-        let text = try runMoetop(["info", path])
+        let text = try InfoHarness.run(["info", path])
         #expect(text.status == 0)
         #expect(text.stderr.isEmpty)
         for line in [
@@ -190,16 +191,18 @@ import Testing
         for (name, bytes) in try Self.malformedFiles() {
             let url = directory.appendingPathComponent(name)
             try Data(bytes).write(to: url)
-            let run = try runMoetop(["info", url.path])
+            let run = try InfoHarness.run(["info", url.path])
             #expect(run.status == 1, "\(name)")
             #expect(run.stdout.isEmpty, "\(name)")
             #expect(run.stderrLines.count == 1, "\(name): \(run.stderr)")
             #expect(run.stderr.hasPrefix("moetop: \(url.path)"), "\(name): \(run.stderr)")
         }
-        let missing = try runMoetop(["info", directory.appendingPathComponent("absent.gguf").path])
+        let missing = try InfoHarness.run([
+            "info", directory.appendingPathComponent("absent.gguf").path,
+        ])
         #expect(missing.status == 1)
         #expect(missing.stderrLines.count == 1)
-        let noModel = try runMoetop(
+        let noModel = try InfoHarness.run(
             ["info"],
             environment: ["MOETOP_MODEL": directory.appendingPathComponent("none.gguf").path])
         #expect(noModel.status == 1)
@@ -212,7 +215,7 @@ import Testing
             ["--bogus"], ["a.gguf", "b.gguf"], ["-m", "a.gguf", "b.gguf"], ["--json=yes"], ["-m"],
         ])
     func misuse(arguments: [String]) throws {
-        let run = try runMoetop(["info"] + arguments)
+        let run = try InfoHarness.run(["info"] + arguments)
         #expect(run.status == 2)
         #expect(run.stdout.isEmpty)
         #expect(run.stderrLines.count == 1, "\(run.stderr)")
@@ -220,7 +223,7 @@ import Testing
 
     @Test("--help prints the usage and exits 0")
     func help() throws {
-        let run = try runMoetop(["info", "--help"])
+        let run = try InfoHarness.run(["info", "--help"])
         #expect(run.status == 0)
         #expect(run.stdout.contains("usage: moetop info"))
         #expect(run.stderr.isEmpty)
