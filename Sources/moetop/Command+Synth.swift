@@ -188,15 +188,6 @@ struct SynthSpec {
 /// The `--type` values synth accepts.
 let synthTypeNames = ["F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q6_K", "Q4_K_M"]
 
-/// "914.3 M" style counts.
-func formatCount(_ count: Int) -> String {
-    let value = Double(count)
-    if value >= 1e9 { return String(format: "%.2f B", value / 1e9) }
-    if value >= 1e6 { return String(format: "%.1f M", value / 1e6) }
-    if value >= 1e3 { return String(format: "%.1f K", value / 1e3) }
-    return "\(count)"
-}
-
 // MARK: - Writing
 
 /// How one tensor's values are drawn.
