@@ -2,7 +2,7 @@ import Foundation
 import MoEEngine
 import MoEGGUF
 
-let synthModelUsage = """
+private let synthUsage = """
     usage: moetop synth --arch ARCH --out FILE [--type TYPE] [shape options] [--seed S]
 
     Writes a random-weight model of any supported architecture and size, with llama.cpp's tensor
@@ -51,7 +51,7 @@ func runSynth(_ arguments: [String]) throws -> Int32 {
         ],
         flags: ["--help"])
     if options.flag("--help") {
-        print(synthModelUsage)
+        print(synthUsage)
         return 0
     }
     try options.expectPositional(atMost: 0)
@@ -191,7 +191,7 @@ struct SynthSpec {
 }
 
 /// The `--type` values synth accepts.
-let synthTypeNames = ["F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q6_K", "Q4_K_M"]
+private let synthTypeNames = ["F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_K", "Q6_K", "Q4_K_M"]
 
 // MARK: - Writing
 

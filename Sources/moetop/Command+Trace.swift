@@ -444,15 +444,34 @@ private func runTraceSynth(_ arguments: [String]) throws -> Int32 {
         options: .init(probabilities: !parsed.flag("--no-probs"), logits: parsed.flag("--logits")))
     try writer.write(prompt: "synthetic routing, seed \(seed)")
     let start = Date()
+    var writing = 0.0
+    var writingCPU = 0.0
     for _ in 0..<tokens {
-        try writer.write(step: routing.next(prefillTokens: prefill))
+        let step = routing.next(prefillTokens: prefill)
+        let before = Date()
+        let beforeCPU = threadCPUSeconds()
+        try writer.write(step: step)
+        writingCPU += threadCPUSeconds() - beforeCPU
+        writing += Date().timeIntervalSince(before)
         if delay > 0 { usleep(UInt32(delay * 1000)) }
     }
     try writer.close()
     let seconds = Date().timeIntervalSince(start)
     let bytes = (try? FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) ?? 0
+    let perToken = tokens > 0 ? Double(bytes) / Double(tokens) : 0
+    let perTokenMicroseconds = { (total: Double) in
+        String(format: "%.1f", tokens > 0 ? total / Double(tokens) * 1e6 : 0)
+    }
     printError(
-        "moetop: wrote \(out): \(tokens) tokens, \(bytes) bytes (\(tokens > 0 ? bytes / tokens : 0) per token) in \(String(format: "%.2f", seconds)) s"
+        "moetop: wrote \(out): \(tokens) tokens, \(bytes) bytes (\(String(format: "%.0f", perToken)) per token) in \(String(format: "%.2f", seconds)) s; TraceWriter.write(step:) per token: \(perTokenMicroseconds(writingCPU)) µs CPU, \(perTokenMicroseconds(writing)) µs wall"
     )
     return 0
+}
+
+/// CPU time of the calling thread, in seconds: unlike wall time, not inflated by other
+/// processes competing for the cores.
+private func threadCPUSeconds() -> Double {
+    var now = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now)
+    return Double(now.tv_sec) + Double(now.tv_nsec) * 1e-9
 }

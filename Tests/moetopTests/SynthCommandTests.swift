@@ -4,7 +4,7 @@ import Testing
 
 /// The moetop binary: $MOETOP_BIN (Scripts/test.sh sets it), else the build beside the test
 /// executable.
-func moetopBinary() -> String {
+private func moetopBinary() -> String {
     if let path = ProcessInfo.processInfo.environment["MOETOP_BIN"], !path.isEmpty {
         return path
     }
@@ -13,7 +13,9 @@ func moetopBinary() -> String {
 }
 
 /// Runs moetop with `arguments`; returns the exit status and standard error.
-func runMoetop(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+private func runMoetop(_ arguments: [String]) throws -> (
+    status: Int32, stdout: String, stderr: String
+) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: moetopBinary())
     process.arguments = arguments
@@ -32,7 +34,7 @@ func runMoetop(_ arguments: [String]) throws -> (status: Int32, stdout: String, 
 }
 
 /// The element count of an array value.
-func arrayCount(_ value: GGUFValue?) -> Int? {
+private func arrayCount(_ value: GGUFValue?) -> Int? {
     if case .array(let array)? = value { return array.count }
     return nil
 }
