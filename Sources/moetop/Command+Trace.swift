@@ -390,7 +390,7 @@ private func runTraceValidate(_ arguments: [String]) throws -> Int32 {
 
 // MARK: synth
 
-private let synthUsage = """
+private let traceSynthUsage = """
     usage: moetop trace synth --layers L --experts E --top-k K --tokens N --out FILE
                               [--seed S] [--delay-ms D] [--prefill P] [--no-probs] [--logits]
 
@@ -411,7 +411,7 @@ private let synthUsage = """
     """
 
 private func runTraceSynth(_ arguments: [String]) throws -> Int32 {
-    if helpRequested(arguments, synthUsage) { return 0 }
+    if helpRequested(arguments, traceSynthUsage) { return 0 }
     let parsed = try Arguments(
         command: "trace synth", arguments,
         options: [
