@@ -2,9 +2,39 @@ import Foundation
 import MoERouting
 import Testing
 
+/// The moetop binary under test: $MOETOP_BIN, else the debug build of this checkout.
+private func traceTestBinary() -> URL {
+    if let path = ProcessInfo.processInfo.environment["MOETOP_BIN"], !path.isEmpty {
+        return URL(fileURLWithPath: path)
+    }
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+    return root.appendingPathComponent(".build/debug/moetop")
+}
+
+private struct TraceRun {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
 /// Runs moetop to completion with `arguments`.
-private func moetop(_ arguments: [String]) throws -> MoetopRun {
-    try runMoetop(arguments)
+private func moetop(_ arguments: [String]) throws -> TraceRun {
+    let process = Process()
+    process.executableURL = traceTestBinary()
+    process.arguments = arguments
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    // read before waiting, so a full pipe cannot stall the child
+    let stdout = out.fileHandleForReading.readDataToEndOfFile()
+    let stderr = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return TraceRun(
+        status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+        stderr: String(decoding: stderr, as: UTF8.self))
 }
 
 private func scratchPath(_ name: String) -> String {
@@ -33,7 +63,7 @@ private func scratchPath(_ name: String) -> String {
     func recordingKilledWithSIGKILLReadsBackToItsLastWholeToken(name: String) throws {
         let path = scratchPath(name)
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: moetopBinary)
+        process.executableURL = traceTestBinary()
         process.arguments = [
             "trace", "synth", "--layers", "3", "--experts", "8", "--top-k", "2", "--tokens",
             "100000", "--delay-ms", "2", "--seed", "11", "--out", path,
