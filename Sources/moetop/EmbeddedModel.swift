@@ -37,3 +37,30 @@ struct EmbeddedModelMissing: Error, CustomStringConvertible {
             + searched.joined(separator: ", ") + "; set MOETOP_MODEL or reinstall"
     }
 }
+
+/// A folder of shipped data (`Themes`, `SamplePrompts`), or nil when it cannot be found.
+///
+/// Looked up in `$MOETOP_DATA/NAME`, in `../share/moetop/NAME` relative to the binary (an
+/// installed moetop), and in the source checkout the binary was built in (`swift run`, whose
+/// binary lives in `.build/<config>/`).
+func dataDirectory(_ name: String) -> URL? {
+    var candidates: [URL] = []
+    if let root = ProcessInfo.processInfo.environment["MOETOP_DATA"], !root.isEmpty {
+        candidates.append(URL(fileURLWithPath: root).appendingPathComponent(name))
+    }
+    let binary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+    let directory = binary.deletingLastPathComponent()
+    candidates.append(directory.appendingPathComponent("../share/moetop/\(name)").standardized)
+    var checkout = directory
+    for _ in 0..<4 {
+        checkout = checkout.deletingLastPathComponent()
+        candidates.append(checkout.appendingPathComponent(name))
+    }
+    candidates.append(
+        URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(name))
+    var isDirectory: ObjCBool = false
+    return candidates.first {
+        FileManager.default.fileExists(atPath: $0.path, isDirectory: &isDirectory)
+            && isDirectory.boolValue
+    }
+}
