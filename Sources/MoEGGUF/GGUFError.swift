@@ -98,7 +98,8 @@ extension GGUFError.Reason {
         case .truncated(let field, let needed, let available):
             return "file ends inside \(field): needed \(needed) bytes, \(available) left"
         case .badMagic(let found):
-            let hex = found.map { String($0, radix: 16, uppercase: true) }.joined(separator: " ")
+            let hex = found.map { ($0 < 16 ? "0" : "") + String($0, radix: 16, uppercase: true) }
+                .joined(separator: " ")
             return "not a GGUF file: magic should be 47 47 55 46 (\"GGUF\"), found \(hex)"
         case .bigEndian(let version):
             return "big-endian GGUF (version reads as 0x\(String(version, radix: 16))); "

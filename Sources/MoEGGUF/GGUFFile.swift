@@ -72,20 +72,16 @@ public final class GGUFFile: @unchecked Sendable {
         let tensorCount = try cursor.read(UInt64.self, "tensor_count")
         let keyCountOffset = cursor.position
         let keyCount = try cursor.read(UInt64.self, "kv_count")
-        // Smallest records: a key is u64 length + 1 byte + u32 type + a 1-byte value; a tensor
-        // info is u64 length + 1 byte + u32 n_dims + one u64 dim + u32 type + u64 offset.
-        let smallestKey: UInt64 = 14
-        let smallestTensorInfo: UInt64 = 33
-        let left = UInt64(cursor.remaining)
-        guard keyCount <= left / smallestKey else {
+        // A count larger than the file's size in bytes is absurd (every record takes bytes);
+        // smaller counts are checked record by record as they are read.
+        guard keyCount <= UInt64(fileSize) else {
             throw cursor.error(
-                .countTooLarge(field: "kv_count", count: keyCount, limit: left / smallestKey),
+                .countTooLarge(field: "kv_count", count: keyCount, limit: UInt64(fileSize)),
                 at: keyCountOffset)
         }
-        guard tensorCount <= left / smallestTensorInfo else {
+        guard tensorCount <= UInt64(fileSize) else {
             throw cursor.error(
-                .countTooLarge(
-                    field: "tensor_count", count: tensorCount, limit: left / smallestTensorInfo),
+                .countTooLarge(field: "tensor_count", count: tensorCount, limit: UInt64(fileSize)),
                 at: tensorCountOffset)
         }
 
@@ -131,7 +127,8 @@ public final class GGUFFile: @unchecked Sendable {
         var tensors: [GGUFTensorInfo] = []
         var relativeOffsets: [(offset: UInt64, infoOffset: Int)] = []
         var tensorIndex: [String: Int] = [:]
-        tensors.reserveCapacity(Int(tensorCount))
+        // the smallest tensor info: name length + 1 byte, n_dims, one dimension, type, offset
+        tensors.reserveCapacity(min(Int(tensorCount), cursor.remaining / 33))
         for index in 0..<Int(tensorCount) {
             let infoOffset = cursor.position
             let nameRange = try cursor.stringRange("name of tensor \(index)")

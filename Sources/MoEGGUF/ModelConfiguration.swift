@@ -99,6 +99,12 @@ public struct ModelConfiguration: Sendable, Equatable {
         keyLength ?? embeddingLength / headCount[layer]
     }
 
+    /// Shared experts per MoE layer: `expert_shared_count` when stored, else 1 when the file
+    /// has shared-expert (`*_shexp*`) tensors (qwen2moe, granitemoe-shared, Mixtral-style).
+    public var sharedExpertCount: Int {
+        expertSharedCount ?? (parameters.shared > 0 ? 1 : 0)
+    }
+
     /// Top-k of the first MoE layer (0 for a dense model).
     public var expertsPerToken: Int {
         guard isMixtureOfExperts, let used = expertUsedCount else { return 0 }
@@ -217,8 +223,8 @@ public struct ModelConfiguration: Sendable, Equatable {
         }
 
         try validateMetadata(metadata)
-        parameters = try ParameterCounts(file: file, configuration: self)
         try validateTensors(file)
+        parameters = try ParameterCounts(file: file, configuration: self)
     }
 
     /// Checks values that contradict each other.

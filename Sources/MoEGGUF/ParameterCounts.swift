@@ -40,6 +40,22 @@ public struct ParameterCounts: Sendable, Equatable, Codable {
 
     public init() {}
 
+    /// Totals only, for a GGUF file that is not a model (no `general.architecture` or no
+    /// `block_count`): every tensor counts as always-on.
+    public static func unconfigured(file: GGUFFile) -> ParameterCounts {
+        var counts = ParameterCounts()
+        for tensor in file.tensors {
+            counts.total += tensor.elementCount
+            counts.totalBytes += tensor.byteCount
+            if tensor.name == "token_embd.weight" { counts.embedding = tensor.elementCount }
+        }
+        counts.alwaysOn = counts.total
+        counts.alwaysOnBytes = counts.totalBytes
+        counts.active = counts.total
+        counts.activeBytes = counts.totalBytes
+        return counts
+    }
+
     /// Counts the tensors of `file`, with top-k from `configuration`. Throws when an expert
     /// tensor's last dimension is not expert_count (so the per-expert split would be a guess).
     public init(file: GGUFFile, configuration: ModelConfiguration) throws(GGUFError) {

@@ -30,9 +30,11 @@ public struct SequenceCounts: Sendable, Equatable {
     }
 
     /// Adds one token's chosen experts, best first. Ids outside 0..<E are ignored.
-    public mutating func add(_ experts: [Int32]) {
+    public mutating func add<C: Collection>(_ experts: C) where C.Element: BinaryInteger {
         let e = Int32(expertCount)
-        let chosen = experts.filter { $0 >= 0 && $0 < e }
+        var chosen: [Int32] = []
+        chosen.reserveCapacity(experts.count)
+        for expert in experts where expert >= 0 && expert < e { chosen.append(Int32(expert)) }
 
         // consecutive pair with the previous token
         if !previous.isEmpty, !chosen.isEmpty {

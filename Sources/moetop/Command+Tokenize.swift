@@ -1,4 +1,136 @@
-/// `moetop tokenize`. TODO: not built yet because its issue is still open.
+import Foundation
+import MoEGGUF
+import MoETokenizer
+
+let tokenizeUsage = """
+    usage: moetop tokenize [-m MODEL] [TEXT] [--file F] [--no-bos] [--pieces] [--no-special]
+
+    Prints the token ids of TEXT (or of file F, or of standard input when neither is given)
+    with the model's own tokenizer, read from the GGUF file.
+
+      -m, --model MODEL  GGUF file (default: the embedded moetop-tiny)
+      --file F           read the text from F
+      --no-bos           do not put the BOS token first even when the model asks for it
+      --pieces           one line per token: id<TAB>piece (control characters escaped,
+                         partial UTF-8 shown as <0xNN>)
+      --no-special       treat the text of control tokens (<|im_start|> ...) as plain text
+      --help             this text
+
+    Output: one line of space-separated ids, with BOS when the model adds one.
+    """
+
+/// `moetop tokenize`.
 func runTokenize(_ arguments: [String]) throws -> Int32 {
-    throw UsageError("tokenize: not built yet")
+    if arguments.contains("--help") || arguments.contains("-h") {
+        print(tokenizeUsage)
+        return 0
+    }
+    let options = try Arguments(
+        command: "tokenize", arguments, options: ["--model", "--file", "--bench-mb"],
+        flags: ["--no-bos", "--pieces", "--no-special", "--bench"], aliases: ["-m": "--model"])
+    try options.expectPositional(atMost: 1)
+
+    // model
+    let url = try modelURL(options.string("--model"))
+    let file = try GGUFFile(url: url)
+    let tokenizer = try Tokenizer(gguf: file)
+
+    // the hidden benchmark: encoding speed on a megabyte of mixed text
+    if options.flag("--bench") {
+        let megabytes = try options.int("--bench-mb", default: 1, in: 1...64)
+        return runTokenizerBenchmark(
+            tokenizer, megabytes: megabytes, file: options.string("--file"))
+    }
+
+    // text
+    let text: String
+    if let path = options.string("--file") {
+        if !options.positional.isEmpty {
+            throw UsageError("tokenize: give TEXT or --file, not both")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw TokenizeInputError(path: path)
+        }
+        text = String(decoding: data, as: UTF8.self)
+    } else if let given = options.positional.first {
+        text = given
+    } else {
+        text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+    }
+
+    // encode: BOS/EOS as the model asks, unless --no-bos
+    var ids = tokenizer.encode(
+        text, addSpecial: false, parseSpecial: !options.flag("--no-special"))
+    if tokenizer.addsBOS && !options.flag("--no-bos"), let bos = tokenizer.bosID {
+        ids.insert(bos, at: 0)
+    }
+    if tokenizer.addsEOS, let eos = tokenizer.eosID { ids.append(eos) }
+
+    // print
+    if options.flag("--pieces") {
+        var lines = ""
+        for id in ids { lines += "\(id)\t\(tokenizer.readablePiece(id))\n" }
+        print(lines, terminator: "")
+    } else {
+        print(ids.map(String.init).joined(separator: " "))
+    }
+    return 0
 }
+
+/// The text file of `--file` cannot be read.
+struct TokenizeInputError: Error, CustomStringConvertible {
+    var path: String
+    var description: String { "tokenize: cannot read text file \(path)" }
+}
+
+/// Encodes `megabytes` MB of mixed text (prose, code, numbers, CJK, Arabic, emoji; or the
+/// contents of `file`) and prints the speed. Not a test: a figure for the README.
+func runTokenizerBenchmark(_ tokenizer: Tokenizer, megabytes: Int, file: String?) -> Int32 {
+    let sample: String
+    if let file, let data = FileManager.default.contents(atPath: file) {
+        sample = String(decoding: data, as: UTF8.self)
+    } else {
+        sample = benchmarkSample
+    }
+    // repeat the sample, numbering each copy so that the text is not one period
+    let target = megabytes * 1_000_000
+    var text = ""
+    text.reserveCapacity(target + sample.utf8.count)
+    var copy = 0
+    while text.utf8.count < target {
+        text += "\(copy * 7919 % 100_003) " + sample
+        copy += 1
+    }
+    let bytes = Double(text.utf8.count)
+
+    // one warm-up pass, then the best of three
+    var count = tokenizer.encode(text, addSpecial: false).count
+    var best = Double.infinity
+    for _ in 0..<3 {
+        let start = DispatchTime.now().uptimeNanoseconds
+        count = tokenizer.encode(text, addSpecial: false).count
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        best = min(best, seconds)
+    }
+    let rate = bytes / 1e6 / best
+    print(
+        String(
+            format: "tokenize bench: %.2f MB in %.3f s = %.2f MB/s, %d tokens (%.2f bytes/token)",
+            bytes / 1e6, best, rate, count, bytes / Double(max(count, 1))))
+    return 0
+}
+
+/// Mixed text for the benchmark: English prose and code, numbers, CJK, Arabic, emoji.
+let benchmarkSample = """
+    The router of a Mixture-of-Experts model sends every token to a few of its experts; \
+    the rest stay idle. In 2024, models with 64 experts and 8 active per token became common.
+    def route(x, k=2):
+        logits = x @ w_gate          # (tokens, experts)
+        top = logits.topk(k, dim=-1)
+        return softmax(top.values), top.indices
+
+    混合专家模型在每一层为每个词元选择少数专家。日本語の文章も少し含めます。
+    نموذج خليط الخبراء يختار عددا قليلا من الخبراء لكل رمز.
+    Emoji: 👍🏽 👨‍👩‍👧‍👦 🚀🚀 and numbers 3.14159, 1,000,000, 0x1F.   Indented   text\twith\ttabs.
+
+    """

@@ -1,1 +1,0 @@
-// MoEAudit: the expert-collapse stress-test protocol and its reports.
