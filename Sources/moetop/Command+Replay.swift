@@ -59,10 +59,11 @@ func syntheticHistory(_ shape: String, command: String) throws -> RoutingHistory
         )
     }
     let tokens = parts.count == 4 ? parts[3]! : 400
-    let model = SyntheticRouting.model(layers: layers, experts: experts, topK: k)
+    let model = SyntheticRouting.model(layers: layers, experts: experts, topK: k, seed: 7)
     var generator = SyntheticRouting(model: model, seed: 7)
+    let prefill = min(24, tokens / 4)
     var history = RoutingHistory(model: model)
-    history.append(contentsOf: generator.steps(tokens, prefill: min(24, tokens / 4)))
+    history.append(contentsOf: (0..<tokens).map { _ in generator.next(prefillTokens: prefill) })
     return history
 }
 

@@ -89,7 +89,7 @@ import Testing
 
     @Test func expertBarsFlagDeadExperts() throws {
         // 8 experts, only experts 0 and 1 ever chosen
-        let model = SyntheticRouting.model(layers: 1, experts: 8, topK: 2)
+        let model = SyntheticRouting.model(layers: 1, experts: 8, topK: 2, seed: 1)
         let record = RoutingRecord(
             layer: 0, logits: [], probabilities: [0.5, 0.4, 0.02, 0.02, 0.02, 0.02, 0.01, 0.01],
             experts: [0, 1], weights: [0.55, 0.45])

@@ -54,10 +54,10 @@ enum Fixture {
 
     /// A synthetic history of a big model.
     static func synthetic(layers: Int, experts: Int, topK: Int, tokens: Int) -> RoutingHistory {
-        let model = SyntheticRouting.model(layers: layers, experts: experts, topK: topK)
+        let model = SyntheticRouting.model(layers: layers, experts: experts, topK: topK, seed: 3)
         var generator = SyntheticRouting(model: model, seed: 3)
         var history = RoutingHistory(model: model)
-        history.append(contentsOf: generator.steps(tokens, prefill: 4))
+        history.append(contentsOf: (0..<tokens).map { _ in generator.next(prefillTokens: 4) })
         return history
     }
 
