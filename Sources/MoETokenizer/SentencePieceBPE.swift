@@ -30,7 +30,7 @@ struct SentencePieceScratch {
 /// The pieces of a SentencePiece vocabulary.
 struct SentencePieceBPE: Sendable {
     /// UTF-8 of each mergeable piece (normal, user-defined, unused) -> id
-    let pieces: [[UInt8]: Int32]
+    let pieces: ByteStringTable
     /// [vocabulary size] merge priority of each token
     let scores: [Float]
     /// [256] id of `<0xNN>` (-1 if absent)
@@ -40,12 +40,12 @@ struct SentencePieceBPE: Sendable {
     static let spaceSymbol: [UInt8] = Array("\u{2581}".utf8)
 
     init(tokens: [String], types: [TokenType], scores: [Float], unknownID: Int32?) {
-        var pieces: [[UInt8]: Int32] = [:]
+        var pieces: [([UInt8], Int32)] = []
         var byteTokenIDs = [Int32](repeating: -1, count: 256)
         for (id, text) in tokens.enumerated() {
             switch types[id] {
             case .normal, .userDefined, .unused, .undefined:
-                pieces[Array(text.utf8)] = Int32(id)
+                pieces.append((Array(text.utf8), Int32(id)))
             case .byte:
                 if let byte = Self.byteValue(ofByteToken: text) {
                     byteTokenIDs[Int(byte)] = Int32(id)
@@ -54,7 +54,7 @@ struct SentencePieceBPE: Sendable {
                 break
             }
         }
-        self.pieces = pieces
+        self.pieces = ByteStringTable(pieces)
         self.scores = scores.isEmpty ? [Float](repeating: 0, count: tokens.count) : scores
         self.byteTokenIDs = byteTokenIDs
         self.unknownID = unknownID
@@ -99,7 +99,10 @@ struct SentencePieceBPE: Sendable {
         var offset = 0
         while offset < text.count {
             let length = min(Self.sequenceLength(text[offset]), text.count - offset)
-            let id = pieces[Array(text[offset..<(offset + length)])] ?? -1
+            let id =
+                text.withUnsafeBufferPointer {
+                    pieces.value(UnsafeBufferPointer(rebasing: $0[offset..<(offset + length)]))
+                } ?? -1
             symbols.append(id: id, start: offset, length: length)
             offset += length
         }
@@ -152,7 +155,10 @@ struct SentencePieceBPE: Sendable {
     ) {
         let start = Int(symbols.items[left].start)
         let length = Int(symbols.items[left].length + symbols.items[right].length)
-        guard let id = pieces[Array(text[start..<(start + length)])] else { return }
+        let found = text.withUnsafeBufferPointer {
+            pieces.value(UnsafeBufferPointer(rebasing: $0[start..<(start + length)]))
+        }
+        guard let id = found else { return }
         queue.push(
             ScoredPair(
                 score: scores[Int(id)], left: Int32(left), right: Int32(right), merged: id,
