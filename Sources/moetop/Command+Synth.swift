@@ -35,6 +35,8 @@ private let synthUsage = """
       --dense-layers N    the first N blocks have a dense FFN instead of experts (default 0)
       --context N         context length (default 4096)
       --seed S            random seed (default 1); the same options and seed give the same file
+      --router MODE       random (default); collapsed: experts 0 and 1 win every token;
+                          balanced: router rows of equal length in random directions
       --help
     """
 
@@ -45,7 +47,7 @@ func runSynth(_ arguments: [String]) throws -> Int32 {
         options: [
             "--arch", "--out", "--type", "--vocab", "--hidden", "--layers", "--heads",
             "--kv-heads", "--head-dim", "--experts", "--top-k", "--expert-ff", "--shared-ff",
-            "--dense-ff", "--dense-layers", "--context", "--seed",
+            "--dense-ff", "--dense-layers", "--context", "--seed", "--router",
         ],
         flags: ["--help"])
     if options.flag("--help") {
@@ -101,6 +103,8 @@ struct SynthSpec {
     var denseLayers: Int
     var context: Int
     var seed: UInt64
+    /// The router option (SynthRouter.swift).
+    var router: SynthRouter
 
     init(_ options: Arguments) throws {
         guard let archName = options.string("--arch") else {
@@ -168,6 +172,7 @@ struct SynthSpec {
         denseLayers = try options.int("--dense-layers", default: 0, in: 0...layers)
         context = try options.int("--context", default: 4096, in: 16...(1 << 24))
         seed = UInt64(try options.int("--seed", default: 1, in: 0...Int.max))
+        router = try SynthRouter(option: options.string("--router"))
         for (name, value) in [("--hidden", hidden), ("--expert-ff", expertFF)]
         where value % 32 != 0 {
             throw UsageError(
@@ -196,6 +201,10 @@ private enum Initialisation {
     case random(standardDeviation: Float)
     /// Uniform in 1 ± spread (norm weights).
     case aroundOne(spread: Float)
+    /// `random`, plus this vector added to every row (`--router collapsed`'s embeddings).
+    case randomPlus(standardDeviation: Float, offset: [Float])
+    /// These values, row-major (`--router`'s router weights).
+    case given([Float])
 }
 
 /// Writes the model; returns its parameter count.
@@ -267,8 +276,11 @@ func writeSynthModel(_ spec: SynthSpec) throws -> Int {
     }
     let inverseRootE = 1 / Float(e).squareRoot()
 
+    let embeddingOffset = spec.router.embeddingOffset(hidden: e, seed: spec.seed)
     tensor(
-        "token_embd.weight", [e, spec.vocabulary], .random(standardDeviation: 1),
+        "token_embd.weight", [e, spec.vocabulary],
+        embeddingOffset.map { .randomPlus(standardDeviation: 1, offset: $0) }
+            ?? .random(standardDeviation: 1),
         type: matrixType(.embedding, layer: 0))
     for layer in 0..<spec.layers {
         let b = "blk.\(layer)."
@@ -319,9 +331,11 @@ func writeSynthModel(_ spec: SynthSpec) throws -> Int {
             continue
         }
         let ff = spec.expertFF
+        let routerWeights = spec.router.routerWeights(
+            hidden: e, experts: spec.experts, layer: layer, seed: spec.seed)
         tensor(
             b + "ffn_gate_inp.weight", [e, spec.experts],
-            .random(standardDeviation: 2 * inverseRootE))
+            routerWeights.map { .given($0) } ?? .random(standardDeviation: 2 * inverseRootE))
         tensor(
             b + "ffn_gate_exps.weight", [e, ff, spec.experts],
             .random(standardDeviation: inverseRootE),
@@ -434,13 +448,19 @@ private func fillTensor(
             var random = SplitMix64(seed: seed &+ UInt64(row) &* 0x9E37_79B9_7F4A_7C15)
             let (center, halfWidth): (Float, Float)
             switch initialisation {
-            case .random(let standardDeviation):
+            case .random(let standardDeviation), .randomPlus(let standardDeviation, _):
                 (center, halfWidth) = (0, standardDeviation * 1.7320508)
             case .aroundOne(let spread): (center, halfWidth) = (1, spread)
+            case .given: (center, halfWidth) = (0, 0)
             }
             for c in 0..<columns {
                 let unit = Float(random.next() >> 40) * 0x1p-24  // [0, 1)
                 values[c] = center + (2 * unit - 1) * halfWidth
+            }
+            switch initialisation {
+            case .randomPlus(_, let offset): for c in 0..<columns { values[c] += offset[c] }
+            case .given(let all): for c in 0..<columns { values[c] = all[row * columns + c] }
+            case .random, .aroundOne: break
             }
 
             // stored form
