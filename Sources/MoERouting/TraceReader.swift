@@ -244,7 +244,11 @@ struct TraceBuilder {
             guard let id else { throw missing("id") }
             guard let piece else { throw missing("piece") }
             guard let expertLayers else { throw missing("experts") }
-            guard let weightLayers else { throw missing("weights") }
+            // weights may be left out by importers that only know the ids: stored as NaN
+            if weightLayers == nil {
+                trace.weightColumn.append(contentsOf: repeatElement(.nan, count: expertLayers * k))
+            }
+            let weightLayers = weightLayers ?? expertLayers
             for (name, count) in [
                 ("experts", expertLayers), ("weights", weightLayers),
                 ("probs", probabilityLayers ?? layers), ("logits", logitLayers ?? layers),

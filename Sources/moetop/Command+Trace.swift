@@ -289,7 +289,8 @@ private let exportUsage = """
 
     Writes the routing in long format to stdout: one row per token × MoE layer × rank.
     Columns: token (index in the trace), position, phase, token_id, layer (block index),
-    rank (0 = best), expert, weight.
+    rank (0 = best), expert, weight (empty in CSV, null in JSON Lines, when the trace did
+    not record weights).
 
       --csv       comma-separated values with a header row
       --jsonl     one JSON object per row
@@ -321,9 +322,14 @@ private func runTraceExport(_ arguments: [String]) throws -> Int32 {
             let experts = trace.experts(token: token, slot: slot)
             let weights = trace.weights(token: token, slot: slot)
             for (rank, (expert, weight)) in zip(experts, weights).enumerated() {
-                let weightText = weight.isFinite ? weight.description : "\"\(weight)\""
+                // unknown weights (NaN) are an empty CSV field and JSON null
+                let weightText =
+                    weight.isNaN ? "null" : weight.isFinite ? weight.description : "\"\(weight)\""
                 if csv {
-                    out.write(prefix + "\(layer),\(rank),\(expert),\(weight)\n")
+                    out.write(
+                        prefix
+                            + "\(layer),\(rank),\(expert),\(weight.isNaN ? "" : weight.description)\n"
+                    )
                 } else {
                     out.write(
                         prefix
