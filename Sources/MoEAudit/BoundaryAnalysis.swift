@@ -35,7 +35,10 @@ enum BoundaryAnalysis {
                 profiles[parent].flatMap { AuditAnalysis.distance(routing, $0) } ?? .infinity
             }
             let base = parents.map { baselines[$0] ?? .infinity }
-            let ratios = zip(distances, base).map { $1 > 0 ? $0 / $1 : .infinity }
+            // a parent whose own prompts all route alike (baseline 0) is matched only exactly
+            let ratios = zip(distances, base).map { d, b in
+                b > 0 ? d / b : (d == 0 ? 0 : Double.infinity)
+            }
             let nearest = profiles.compactMap { domain, profile in
                 AuditAnalysis.distance(routing, profile).map { (domain, $0) }
             }.min { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 < $1.0 }

@@ -126,7 +126,7 @@ enum StabilityAnalysis {
             verdict: verdict,
             summary:
                 "\(section.prompts.count) prompts, first run at \(section.baselineThreads) "
-                + "threads, rerun interleaved with other prompts at other thread counts; \(runs); "
+                + "thread\(section.baselineThreads == 1 ? "" : "s"), rerun interleaved with other prompts at other thread counts; \(runs); "
                 + "non-fragile decisions that differ: \(robust) (\(pct(robustShare)); fail above "
                 + "\(pct(thresholds[N.mismatchFail])))",
             numbers: [

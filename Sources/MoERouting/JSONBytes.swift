@@ -31,8 +31,7 @@ extension Array where Element == UInt8 {
     }
 
     mutating func appendJSON(_ value: Int) {
-        var text = value.description
-        text.withUTF8 { append(contentsOf: $0) }
+        append(contentsOf: value.description.utf8)
     }
 
     mutating func appendJSON(_ value: Float) {
@@ -40,8 +39,7 @@ extension Array where Element == UInt8 {
             appendASCII(value.isNaN ? "\"NaN\"" : value > 0 ? "\"Infinity\"" : "\"-Infinity\"")
             return
         }
-        var text = value.description
-        text.withUTF8 { append(contentsOf: $0) }
+        append(contentsOf: value.description.utf8)
     }
 
     mutating func appendJSON(_ value: Double) {
@@ -49,8 +47,7 @@ extension Array where Element == UInt8 {
             appendASCII(value.isNaN ? "\"NaN\"" : value > 0 ? "\"Infinity\"" : "\"-Infinity\"")
             return
         }
-        var text = value.description
-        text.withUTF8 { append(contentsOf: $0) }
+        append(contentsOf: value.description.utf8)
     }
 
     /// A JSON string: `"`, `\` and control characters escaped, everything else as UTF-8.

@@ -66,13 +66,18 @@ struct JSONLineParser {
         return p < end ? p.pointee : nil
     }
 
-    mutating func expect(_ byte: UInt8, _ what: String) throws(LineError) {
-        guard peek() == byte else { throw fail("expected \(what), found \(found)") }
+    /// `what` is only built when the byte is missing: the happy path costs no string work.
+    @inline(__always) mutating func expect(_ byte: UInt8, _ what: @autoclosure () -> String)
+        throws(LineError)
+    {
+        guard peek() == byte else { throw fail("expected \(what()), found \(found)") }
         p += 1
     }
 
     /// After a value inside an array: true for `,` (another follows), false for `]`.
-    @inline(__always) mutating func arrayContinues(_ context: String) throws(LineError) -> Bool {
+    @inline(__always) mutating func arrayContinues(_ context: @autoclosure () -> String)
+        throws(LineError) -> Bool
+    {
         switch peek() {
         case ASCII.comma:
             p += 1
@@ -80,7 +85,7 @@ struct JSONLineParser {
         case ASCII.closeBracket:
             p += 1
             return false
-        default: throw fail("expected ',' or ']' in \(context), found \(found)")
+        default: throw fail("expected ',' or ']' in \(context()), found \(found)")
         }
     }
 
@@ -207,7 +212,7 @@ struct JSONLineParser {
     // MARK: numbers
 
     /// An integer (no fraction, no exponent) in `range`.
-    @inline(__always) mutating func parseInt(in range: ClosedRange<Int>, _ what: String)
+    @inline(__always) mutating func parseInt(in range: ClosedRange<Int>, _ what: StaticString)
         throws(LineError) -> Int
     {
         skipWhitespace()
@@ -243,7 +248,7 @@ struct JSONLineParser {
 
     /// Scans a JSON number. Returns its value when the fast path applies exactly, else nil
     /// with the cursor past the number so the caller can hand the text to the slow path.
-    @inline(__always) private mutating func scanNumber(_ what: String) throws(LineError) -> (
+    @inline(__always) private mutating func scanNumber(_ what: StaticString) throws(LineError) -> (
         fast: Double?, text: UnsafeBufferPointer<UInt8>
     ) {
         let numberStart = p
@@ -318,7 +323,7 @@ struct JSONLineParser {
     }
 
     /// A non-finite float written as a string: "NaN", "Infinity", "-Infinity".
-    private mutating func parseNonFinite(_ what: String) throws(LineError) -> Double {
+    private mutating func parseNonFinite(_ what: StaticString) throws(LineError) -> Double {
         let text = try parseString()
         switch text {
         case "NaN": return .nan
@@ -328,7 +333,7 @@ struct JSONLineParser {
         }
     }
 
-    @inline(__always) mutating func parseDouble(_ what: String) throws(LineError) -> Double {
+    @inline(__always) mutating func parseDouble(_ what: StaticString) throws(LineError) -> Double {
         skipWhitespace()
         if p < end, p.pointee == ASCII.quote { return try parseNonFinite(what) }
         let (fast, text) = try scanNumber(what)
@@ -339,7 +344,7 @@ struct JSONLineParser {
         return value
     }
 
-    @inline(__always) mutating func parseFloat(_ what: String) throws(LineError) -> Float {
+    @inline(__always) mutating func parseFloat(_ what: StaticString) throws(LineError) -> Float {
         skipWhitespace()
         if p < end, p.pointee == ASCII.quote { return Float(try parseNonFinite(what)) }
         let (fast, text) = try scanNumber(what)

@@ -95,7 +95,8 @@ public struct Trace: Sendable {
         return expertColumn[start..<start + k]
     }
 
-    /// The applied weights of token `token` at MoE layer `slot`. `[k]`
+    /// The applied weights of token `token` at MoE layer `slot`. `[k]`. NaN where the trace
+    /// did not record them (imports from engines that return only expert ids).
     public func weights(token: Int, slot: Int) -> ArraySlice<Float> {
         let k = expertsPerToken
         let start = (token * layerCount + slot) * k

@@ -14,6 +14,10 @@ import CZlib
 /// zlib's window bits for a gzip wrapper (15 + 16), and for reading gzip or zlib (15 + 32).
 private let gzipWindowBits: Int32 = 15 + 16
 private let autoDetectWindowBits: Int32 = 15 + 32
+/// zlib's fastest level. Recording compresses once per token while the model decodes; on a
+/// 48-layer x 128-expert trace with probabilities, level 1 took about a quarter of level 6's
+/// time for a file about 12 % larger (0.43 vs 0.38 of the plain size).
+let recordingCompressionLevel: Int32 = 1
 /// zlib's default memory level.
 private let zlibMemoryLevel: Int32 = 8
 
@@ -39,7 +43,7 @@ final class TraceSink {
     private var compressed: [UInt8] = []
 
     /// Creates (or truncates) `path`; compresses when `gzip` is set.
-    init(path: String, gzip: Bool, level: Int32 = 6) throws(TraceError) {
+    init(path: String, gzip: Bool, level: Int32 = recordingCompressionLevel) throws(TraceError) {
         self.path = path
         descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {

@@ -211,30 +211,17 @@ struct TraceBuilder {
             case "forward_s": forward = try parser.parseDouble("forward_s")
             case "sampling_s": sampling = try parser.parseDouble("sampling_s")
             case "experts":
-                expertLayers = try parser.parseRows("experts", width: k) {
-                    (parser, index) throws(LineError) in
-                    let expert = try parser.parseInt(in: 0...(e - 1), "an expert id")
-                    let rowStart = trace.expertColumn.count - index
-                    for previous in trace.expertColumn[rowStart...] where previous == expert {
-                        throw parser.fail("expert \(expert) chosen twice in one layer")
-                    }
-                    trace.expertColumn.append(Int16(expert))
-                }
+                expertLayers = try parser.parseExpertRows(
+                    into: &trace.expertColumn, width: k, expertCount: e)
             case "weights":
-                weightLayers = try parser.parseRows("weights", width: k) {
-                    (parser, _) throws(LineError) in
-                    trace.weightColumn.append(try parser.parseFloat("a weight"))
-                }
+                weightLayers = try parser.parseFloatRows(
+                    into: &trace.weightColumn, width: k, name: "weights")
             case "probs":
-                probabilityLayers = try parser.parseRows("probs", width: e) {
-                    (parser, _) throws(LineError) in
-                    trace.probabilityColumn.append(try parser.parseFloat("a probability"))
-                }
+                probabilityLayers = try parser.parseFloatRows(
+                    into: &trace.probabilityColumn, width: e, name: "probs")
             case "logits":
-                logitLayers = try parser.parseRows("logits", width: e) {
-                    (parser, _) throws(LineError) in
-                    trace.logitColumn.append(try parser.parseFloat("a logit"))
-                }
+                logitLayers = try parser.parseFloatRows(
+                    into: &trace.logitColumn, width: e, name: "logits")
             default:
                 try parser.skipValue()
             }
@@ -257,7 +244,11 @@ struct TraceBuilder {
             guard let id else { throw missing("id") }
             guard let piece else { throw missing("piece") }
             guard let expertLayers else { throw missing("experts") }
-            guard let weightLayers else { throw missing("weights") }
+            // weights may be left out by importers that only know the ids: stored as NaN
+            if weightLayers == nil {
+                trace.weightColumn.append(contentsOf: repeatElement(.nan, count: expertLayers * k))
+            }
+            let weightLayers = weightLayers ?? expertLayers
             for (name, count) in [
                 ("experts", expertLayers), ("weights", weightLayers),
                 ("probs", probabilityLayers ?? layers), ("logits", logitLayers ?? layers),
@@ -317,35 +308,74 @@ struct TraceBuilder {
 }
 
 extension JSONLineParser {
-    /// An array of rows, each an array of exactly `width` values read by `value` (which gets
-    /// the index within the row). Returns the number of rows.
-    mutating func parseRows(
-        _ name: String, width: Int,
-        _ value: (inout JSONLineParser, Int) throws(LineError) -> Void
-    ) throws(LineError) -> Int {
+    /// Opens an array of rows; false when it is empty (`[]`).
+    private mutating func openRows(_ name: StaticString) throws(LineError) -> Bool {
         try expect(ASCII.openBracket, "'[' to open \"\(name)\"")
-        if peek() == ASCII.closeBracket {
-            try expect(ASCII.closeBracket, "']'")
-            return 0
+        guard peek() == ASCII.closeBracket else { return true }
+        try expect(ASCII.closeBracket, "']'")
+        return false
+    }
+
+    /// Checks that a row held exactly `width` values.
+    @inline(__always) private func checkWidth(
+        _ count: Int, _ width: Int, row: Int, _ name: StaticString
+    ) throws(LineError) {
+        guard count == width else {
+            throw fail("row \(row) of \"\(name)\" has \(count) values, expected \(width)")
         }
+    }
+
+    /// `"experts"`: rows of exactly `width` distinct ids in 0..<expertCount, appended to
+    /// `column`. Returns the number of rows.
+    mutating func parseExpertRows(into column: inout [Int16], width: Int, expertCount: Int)
+        throws(LineError) -> Int
+    {
+        guard try openRows("experts") else { return 0 }
+        var rows = 0
+        repeat {
+            try expect(ASCII.openBracket, "'[' to open row \(rows) of \"experts\"")
+            let rowStart = column.count
+            if peek() != ASCII.closeBracket {
+                repeat {
+                    guard column.count - rowStart < width else {
+                        throw fail("row \(rows) of \"experts\" has more than \(width) values")
+                    }
+                    let expert = Int16(
+                        try parseInt(in: 0...(expertCount - 1), "an expert id"))
+                    for index in rowStart..<column.count where column[index] == expert {
+                        throw fail("expert \(expert) chosen twice in one layer")
+                    }
+                    column.append(expert)
+                } while try arrayContinues("row \(rows) of \"experts\"")
+            } else {
+                try expect(ASCII.closeBracket, "']'")
+            }
+            try checkWidth(column.count - rowStart, width, row: rows, "experts")
+            rows += 1
+        } while try arrayContinues("\"experts\"")
+        return rows
+    }
+
+    /// Rows of exactly `width` floats, appended to `column`. Returns the number of rows.
+    mutating func parseFloatRows(into column: inout [Float], width: Int, name: StaticString)
+        throws(LineError) -> Int
+    {
+        guard try openRows(name) else { return 0 }
         var rows = 0
         repeat {
             try expect(ASCII.openBracket, "'[' to open row \(rows) of \"\(name)\"")
-            var index = 0
+            let rowStart = column.count
             if peek() != ASCII.closeBracket {
                 repeat {
-                    guard index < width else {
+                    guard column.count - rowStart < width else {
                         throw fail("row \(rows) of \"\(name)\" has more than \(width) values")
                     }
-                    try value(&self, index)
-                    index += 1
+                    column.append(try parseFloat(name))
                 } while try arrayContinues("row \(rows) of \"\(name)\"")
             } else {
                 try expect(ASCII.closeBracket, "']'")
             }
-            guard index == width else {
-                throw fail("row \(rows) of \"\(name)\" has \(index) values, expected \(width)")
-            }
+            try checkWidth(column.count - rowStart, width, row: rows, name)
             rows += 1
         } while try arrayContinues("\"\(name)\"")
         return rows

@@ -73,7 +73,9 @@ struct ByteLevelBPE: Sendable {
     /// [256] token id of each byte's alphabet character (-1 if the vocabulary lacks it)
     let byteTokenIDs: [Int32]
     /// (left id << 32 | right id) -> (rank << 32 | merged id)
-    let merges: [UInt64: UInt64]
+    let merges: IntegerTable
+    /// Words up to this many bytes merge by scanning; longer ones through the queue.
+    static let scanLimit = 48
     /// Raw bytes of every normal token -> id, for `ignoresMerges`.
     let wholeTokens: [[UInt8]: Int32]
     let ignoresMerges: Bool
@@ -91,8 +93,7 @@ struct ByteLevelBPE: Sendable {
         }
 
         // step 2: merges "left right" -> (rank, merged id)
-        var merges: [UInt64: UInt64] = [:]
-        merges.reserveCapacity(mergeTexts.count)
+        var merges = IntegerTable(capacity: mergeTexts.count)
         for (rank, text) in mergeTexts.enumerated() {
             let utf8 = Array(text.utf8)
             guard utf8.count >= 3, let space = utf8[1...].firstIndex(of: 0x20) else {
@@ -108,9 +109,7 @@ struct ByteLevelBPE: Sendable {
                 let mergedID = textToID[left + right]
             else { continue }
             let key = UInt64(UInt32(leftID)) << 32 | UInt64(UInt32(rightID))
-            if merges[key] == nil {
-                merges[key] = UInt64(UInt32(rank)) << 32 | UInt64(UInt32(mergedID))
-            }
+            merges.insertIfAbsent(key, UInt64(UInt32(rank)) << 32 | UInt64(UInt32(mergedID)))
         }
         self.merges = merges
 
@@ -139,6 +138,10 @@ struct ByteLevelBPE: Sendable {
             output.append(id)
             return
         }
+        if piece.count <= Self.scanLimit {
+            encodeByScanning(piece, into: &output)
+            return
+        }
 
         // one symbol per byte
         // (the buffers are moved out of `scratch` and back, so reusing them copies nothing)
@@ -155,6 +158,7 @@ struct ByteLevelBPE: Sendable {
         for (offset, byte) in piece.enumerated() {
             symbols.append(id: byteTokenIDs[Int(byte)], start: offset, length: 1)
         }
+        // (the queue path: O(n log n) for long pieces)
         symbols.close()
         for left in 0..<(piece.count - 1) {
             enqueue(left, left + 1, symbols, &queue)
@@ -164,38 +168,92 @@ struct ByteLevelBPE: Sendable {
         while let pair = queue.pop() {
             let left = Int(pair.left)
             let right = Int(pair.right)
-            guard symbols.lengths[left] > 0, symbols.lengths[right] > 0,
-                symbols.next[left] == pair.right,
-                symbols.ids[left] == pair.leftID, symbols.ids[right] == pair.rightID
+            let leftSymbol = symbols.items[left]
+            let rightSymbol = symbols.items[right]
+            guard leftSymbol.length > 0, rightSymbol.length > 0, leftSymbol.next == pair.right,
+                leftSymbol.id == pair.leftID, rightSymbol.id == pair.rightID
             else { continue }
             symbols.merge(left, right, into: pair.merged)
-            let before = symbols.previous[left]
+            let before = symbols.items[left].previous
             if before >= 0 { enqueue(Int(before), left, symbols, &queue) }
-            let after = symbols.next[left]
+            let after = symbols.items[left].next
             if after >= 0 { enqueue(left, Int(after), symbols, &queue) }
         }
 
         // emit
         var position: Int32 = 0
         while position >= 0 {
-            appendToken(symbols.ids[Int(position)], to: &output)
-            position = symbols.next[Int(position)]
+            appendToken(symbols.items[Int(position)].id, to: &output)
+            position = symbols.items[Int(position)].next
         }
+    }
+
+    /// The same merges for a short piece, in stack buffers: rescan the pair ranks for the
+    /// minimum each step (lowest rank, leftmost on ties), re-ranking only the two pairs a merge
+    /// changes.
+    private func encodeByScanning(
+        _ piece: UnsafeBufferPointer<UInt8>, into output: inout [Int32]
+    ) {
+        let n = piece.count
+        withUnsafeTemporaryAllocation(of: Int32.self, capacity: 3 * Self.scanLimit) { buffer in
+            // [n] ids, then [n - 1] pair ranks (Int32.max: no merge) and merge results
+            let ids = buffer.baseAddress!
+            let ranks = ids + Self.scanLimit
+            let merged = ranks + Self.scanLimit
+            for k in 0..<n { ids[k] = byteTokenIDs[Int(piece[k])] }
+            for k in 0..<(n - 1) { (ranks[k], merged[k]) = lookup(ids[k], ids[k + 1]) }
+            var count = n
+            while count > 1 {
+                // best pair
+                var best = -1
+                var bestRank = Int32.max
+                for k in 0..<(count - 1) where ranks[k] < bestRank {
+                    bestRank = ranks[k]
+                    best = k
+                }
+                guard best >= 0 else { break }
+
+                // merge it: drop symbol best + 1 and pair best, re-rank the neighbours
+                ids[best] = merged[best]
+                for k in (best + 1)..<(count - 1) {
+                    ids[k] = ids[k + 1]
+                    ranks[k - 1] = ranks[k]
+                    merged[k - 1] = merged[k]
+                }
+                count -= 1
+                if best < count - 1 {
+                    (ranks[best], merged[best]) = lookup(ids[best], ids[best + 1])
+                }
+                if best > 0 {
+                    (ranks[best - 1], merged[best - 1]) = lookup(ids[best - 1], ids[best])
+                }
+            }
+            for k in 0..<count { appendToken(ids[k], to: &output) }
+        }
+    }
+
+    /// Rank and result of merging `left` and `right` (Int32.max when they do not merge).
+    @inline(__always)
+    private func lookup(_ left: Int32, _ right: Int32) -> (Int32, Int32) {
+        guard left >= 0, right >= 0 else { return (.max, -1) }
+        let key = UInt64(UInt32(left)) << 32 | UInt64(UInt32(right))
+        guard let value = merges.value(key) else { return (.max, -1) }
+        return (
+            Int32(truncatingIfNeeded: value >> 32), Int32(truncatingIfNeeded: value & 0xFFFF_FFFF)
+        )
     }
 
     @inline(__always)
     private func enqueue(
         _ left: Int, _ right: Int, _ symbols: SymbolList, _ queue: inout MinHeap<RankedPair>
     ) {
-        let leftID = symbols.ids[left]
-        let rightID = symbols.ids[right]
-        guard leftID >= 0, rightID >= 0 else { return }
-        let key = UInt64(UInt32(leftID)) << 32 | UInt64(UInt32(rightID))
-        guard let value = merges[key] else { return }
+        let leftID = symbols.items[left].id
+        let rightID = symbols.items[right].id
+        let (rank, merged) = lookup(leftID, rightID)
+        guard rank != .max else { return }
         queue.push(
             RankedPair(
-                rank: Int32(truncatingIfNeeded: value >> 32), left: Int32(left),
-                right: Int32(right), merged: Int32(truncatingIfNeeded: value & 0xFFFF_FFFF),
+                rank: rank, left: Int32(left), right: Int32(right), merged: merged,
                 leftID: leftID, rightID: rightID))
     }
 

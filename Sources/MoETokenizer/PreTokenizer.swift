@@ -18,33 +18,56 @@ struct ScalarText {
 
     /// Decodes the valid UTF-8 `bytes` (a Swift string's) into code points.
     mutating func load(_ bytes: UnsafeBufferPointer<UInt8>) {
-        scalars.removeAll(keepingCapacity: true)
-        classes.removeAll(keepingCapacity: true)
-        byteOffsets.removeAll(keepingCapacity: true)
-        var index = 0
-        while index < bytes.count {
-            let lead = UInt32(bytes[index])
-            var scalar = lead
-            var length = 1
-            if lead >= 0xF0 {
-                length = 4
-                scalar = lead & 0x07
-            } else if lead >= 0xE0 {
-                length = 3
-                scalar = lead & 0x0F
-            } else if lead >= 0xC0 {
-                length = 2
-                scalar = lead & 0x1F
+        // sized for the worst case (one code point per byte), filled uninitialised through
+        // pointers: no zeroing of megabytes for long texts
+        let capacity = bytes.count
+        let table = ScalarClass.basicPlane
+        var newClasses: [ScalarClass] = []
+        var newOffsets: [Int] = []
+        let newScalars = [UInt32](unsafeUninitializedCapacity: capacity) {
+            scalarsOut, scalarCount in
+            newClasses = [ScalarClass](unsafeUninitializedCapacity: capacity) {
+                classesOut, classCount in
+                newOffsets = [Int](unsafeUninitializedCapacity: capacity + 1) {
+                    offsetsOut, offsetCount in
+                    var count = 0
+                    var index = 0
+                    while index < bytes.count {
+                        let lead = UInt32(bytes[index])
+                        var scalar = lead
+                        var length = 1
+                        if lead >= 0xF0 {
+                            length = 4
+                            scalar = lead & 0x07
+                        } else if lead >= 0xE0 {
+                            length = 3
+                            scalar = lead & 0x0F
+                        } else if lead >= 0xC0 {
+                            length = 2
+                            scalar = lead & 0x1F
+                        }
+                        var offset = 1
+                        while offset < length && index + offset < bytes.count {
+                            scalar = (scalar << 6) | (UInt32(bytes[index + offset]) & 0x3F)
+                            offset += 1
+                        }
+                        scalarsOut[count] = scalar
+                        classesOut[count] =
+                            scalar < 0x10000 ? table[Int(scalar)] : ScalarClass.of(scalar)
+                        offsetsOut[count] = index
+                        count += 1
+                        index += length
+                    }
+                    offsetsOut[count] = bytes.count
+                    offsetCount = count + 1
+                    classCount = count
+                    scalarCount = count
+                }
             }
-            for offset in 1..<max(length, 1) where index + offset < bytes.count {
-                scalar = (scalar << 6) | (UInt32(bytes[index + offset]) & 0x3F)
-            }
-            scalars.append(scalar)
-            classes.append(ScalarClass.of(scalar))
-            byteOffsets.append(index)
-            index += length
         }
-        byteOffsets.append(bytes.count)
+        scalars = newScalars
+        classes = newClasses
+        byteOffsets = newOffsets
     }
 }
 

@@ -2,8 +2,8 @@
 //
 // `\p{L}`, `\p{N}`, `\p{P}` are the general categories L*, N*, P*; `\s` is the White_Space
 // property (Oniguruma, which the `tokenizers` library uses, defines it so: U+0009-000D, U+0085
-// and Zs/Zl/Zp; U+001C-001F are not whitespace). ASCII comes from a table, the rest from the
-// standard library's Unicode properties.
+// and Zs/Zl/Zp; U+001C-001F are not whitespace). The standard library's Unicode properties
+// provide the values; the Basic Multilingual Plane is tabulated once.
 
 /// Flags of one code point.
 struct ScalarClass: OptionSet, Sendable {
@@ -20,9 +20,17 @@ struct ScalarClass: OptionSet, Sendable {
     var isOther: Bool { isDisjoint(with: [.letter, .number, .whitespace]) }
 
     /// The flags of `scalar`.
+    @inline(__always)
     static func of(_ scalar: UInt32) -> ScalarClass {
-        if scalar < 0x80 { return asciiTable[Int(scalar)] }
+        if scalar < 0x10000 { return basicPlane[Int(scalar)] }
         guard let value = Unicode.Scalar(scalar) else { return [] }
+        return computed(value)
+    }
+
+    /// The flags of every code point below U+10000 (64 KiB, built on first use in a few
+    /// milliseconds), so that the hot loop does no property lookups for them.
+    static let basicPlane: [ScalarClass] = (0..<0x10000).map { code in
+        guard let value = Unicode.Scalar(UInt32(code)) else { return [] }
         return computed(value)
     }
 
@@ -42,10 +50,6 @@ struct ScalarClass: OptionSet, Sendable {
         }
         if value == "\r" || value == "\n" { flags.insert(.lineBreak) }
         return flags
-    }
-
-    private static let asciiTable: [ScalarClass] = (0..<128).map {
-        computed(Unicode.Scalar(UInt8($0)))
     }
 }
 

@@ -104,7 +104,7 @@ struct SentencePieceBPE: Sendable {
             offset += length
         }
         symbols.close()
-        for left in 0..<(symbols.ids.count - 1) {
+        for left in 0..<(symbols.count - 1) {
             enqueue(left, left + 1, text, symbols, &queue)
         }
 
@@ -112,27 +112,27 @@ struct SentencePieceBPE: Sendable {
         while let pair = queue.pop() {
             let left = Int(pair.left)
             let right = Int(pair.right)
-            guard symbols.lengths[left] > 0, symbols.lengths[right] > 0,
-                symbols.next[left] == pair.right,
-                symbols.lengths[left] + symbols.lengths[right] == pair.length
+            let leftSymbol = symbols.items[left]
+            let rightSymbol = symbols.items[right]
+            guard leftSymbol.length > 0, rightSymbol.length > 0, leftSymbol.next == pair.right,
+                leftSymbol.length + rightSymbol.length == pair.length
             else { continue }
             symbols.merge(left, right, into: pair.merged)
-            let before = symbols.previous[left]
+            let before = symbols.items[left].previous
             if before >= 0 { enqueue(Int(before), left, text, symbols, &queue) }
-            let after = symbols.next[left]
+            let after = symbols.items[left].next
             if after >= 0 { enqueue(left, Int(after), text, symbols, &queue) }
         }
 
         // emit, with byte fallback for symbols that are not pieces
         var position: Int32 = 0
         while position >= 0 {
-            let index = Int(position)
-            let id = symbols.ids[index]
-            if id >= 0 {
-                output.append(id)
+            let symbol = symbols.items[Int(position)]
+            if symbol.id >= 0 {
+                output.append(symbol.id)
             } else {
-                let start = Int(symbols.starts[index])
-                for byte in text[start..<(start + Int(symbols.lengths[index]))] {
+                let start = Int(symbol.start)
+                for byte in text[start..<(start + Int(symbol.length))] {
                     let byteID = byteTokenIDs[Int(byte)]
                     if byteID >= 0 {
                         output.append(byteID)
@@ -142,7 +142,7 @@ struct SentencePieceBPE: Sendable {
                     }
                 }
             }
-            position = symbols.next[index]
+            position = symbol.next
         }
     }
 
@@ -150,8 +150,8 @@ struct SentencePieceBPE: Sendable {
         _ left: Int, _ right: Int, _ text: [UInt8], _ symbols: SymbolList,
         _ queue: inout MinHeap<ScoredPair>
     ) {
-        let start = Int(symbols.starts[left])
-        let length = Int(symbols.lengths[left] + symbols.lengths[right])
+        let start = Int(symbols.items[left].start)
+        let length = Int(symbols.items[left].length + symbols.items[right].length)
         guard let id = pieces[Array(text[start..<(start + length)])] else { return }
         queue.push(
             ScoredPair(

@@ -209,6 +209,7 @@ public final class Tokenizer: Sendable {
         var pieces: [Range<Int>] = []
         var splitScratch: [Range<Int>] = []
         var scratch = BytePairScratch()
+        var cache = PieceCache()
         for fragment in fragments {
             switch fragment {
             case .token(let id):
@@ -220,9 +221,21 @@ public final class Tokenizer: Sendable {
                 for piece in pieces {
                     let start = text.byteOffsets[piece.lowerBound]
                     let end = text.byteOffsets[piece.upperBound]
-                    bytePair.encode(
-                        UnsafeBufferPointer(rebasing: fragmentBytes[start..<end]), into: &output,
-                        scratch: &scratch)
+                    let pieceBytes = UnsafeBufferPointer(rebasing: fragmentBytes[start..<end])
+                    guard pieceBytes.count >= 2 && pieceBytes.count <= PieceCache.maximumPieceLength
+                    else {
+                        bytePair.encode(pieceBytes, into: &output, scratch: &scratch)
+                        continue
+                    }
+                    // repeated pieces come from the cache
+                    let hash = PieceCache.hash(pieceBytes)
+                    if let cached = cache.lookup(pieceBytes, hash: hash) {
+                        output.append(contentsOf: cache.ids[cached])
+                        continue
+                    }
+                    let first = output.count
+                    bytePair.encode(pieceBytes, into: &output, scratch: &scratch)
+                    cache.insert(pieceBytes, hash: hash, ids: output[first...])
                 }
             }
         }

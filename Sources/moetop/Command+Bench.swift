@@ -2,7 +2,7 @@ import Foundation
 import MoEEngine
 import MoEGGUF
 
-let benchUsage = """
+private let benchUsage = """
     usage: moetop bench [MODEL] [-m MODEL] [-p 128] [-n 64] [-t THREADS] [--json]
            moetop bench --kernels [--type Q8_0] [-n 64] [-t THREADS] [--json]
 

@@ -289,7 +289,8 @@ private let exportUsage = """
 
     Writes the routing in long format to stdout: one row per token × MoE layer × rank.
     Columns: token (index in the trace), position, phase, token_id, layer (block index),
-    rank (0 = best), expert, weight.
+    rank (0 = best), expert, weight (empty in CSV, null in JSON Lines, when the trace did
+    not record weights).
 
       --csv       comma-separated values with a header row
       --jsonl     one JSON object per row
@@ -321,9 +322,14 @@ private func runTraceExport(_ arguments: [String]) throws -> Int32 {
             let experts = trace.experts(token: token, slot: slot)
             let weights = trace.weights(token: token, slot: slot)
             for (rank, (expert, weight)) in zip(experts, weights).enumerated() {
-                let weightText = weight.isFinite ? weight.description : "\"\(weight)\""
+                // unknown weights (NaN) are an empty CSV field and JSON null
+                let weightText =
+                    weight.isNaN ? "null" : weight.isFinite ? weight.description : "\"\(weight)\""
                 if csv {
-                    out.write(prefix + "\(layer),\(rank),\(expert),\(weight)\n")
+                    out.write(
+                        prefix
+                            + "\(layer),\(rank),\(expert),\(weight.isNaN ? "" : weight.description)\n"
+                    )
                 } else {
                     out.write(
                         prefix
@@ -390,7 +396,7 @@ private func runTraceValidate(_ arguments: [String]) throws -> Int32 {
 
 // MARK: synth
 
-private let synthUsage = """
+private let traceSynthUsage = """
     usage: moetop trace synth --layers L --experts E --top-k K --tokens N --out FILE
                               [--seed S] [--delay-ms D] [--prefill P] [--no-probs] [--logits]
 
@@ -411,7 +417,7 @@ private let synthUsage = """
     """
 
 private func runTraceSynth(_ arguments: [String]) throws -> Int32 {
-    if helpRequested(arguments, synthUsage) { return 0 }
+    if helpRequested(arguments, traceSynthUsage) { return 0 }
     let parsed = try Arguments(
         command: "trace synth", arguments,
         options: [
@@ -444,15 +450,34 @@ private func runTraceSynth(_ arguments: [String]) throws -> Int32 {
         options: .init(probabilities: !parsed.flag("--no-probs"), logits: parsed.flag("--logits")))
     try writer.write(prompt: "synthetic routing, seed \(seed)")
     let start = Date()
+    var writing = 0.0
+    var writingCPU = 0.0
     for _ in 0..<tokens {
-        try writer.write(step: routing.next(prefillTokens: prefill))
+        let step = routing.next(prefillTokens: prefill)
+        let before = Date()
+        let beforeCPU = threadCPUSeconds()
+        try writer.write(step: step)
+        writingCPU += threadCPUSeconds() - beforeCPU
+        writing += Date().timeIntervalSince(before)
         if delay > 0 { usleep(UInt32(delay * 1000)) }
     }
     try writer.close()
     let seconds = Date().timeIntervalSince(start)
     let bytes = (try? FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) ?? 0
+    let perToken = tokens > 0 ? Double(bytes) / Double(tokens) : 0
+    let perTokenMicroseconds = { (total: Double) in
+        String(format: "%.1f", tokens > 0 ? total / Double(tokens) * 1e6 : 0)
+    }
     printError(
-        "moetop: wrote \(out): \(tokens) tokens, \(bytes) bytes (\(tokens > 0 ? bytes / tokens : 0) per token) in \(String(format: "%.2f", seconds)) s"
+        "moetop: wrote \(out): \(tokens) tokens, \(bytes) bytes (\(String(format: "%.0f", perToken)) per token) in \(String(format: "%.2f", seconds)) s; TraceWriter.write(step:) per token: \(perTokenMicroseconds(writingCPU)) µs CPU, \(perTokenMicroseconds(writing)) µs wall"
     )
     return 0
+}
+
+/// CPU time of the calling thread, in seconds: unlike wall time, not inflated by other
+/// processes competing for the cores.
+private func threadCPUSeconds() -> Double {
+    var now = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now)
+    return Double(now.tv_sec) + Double(now.tv_nsec) * 1e-9
 }

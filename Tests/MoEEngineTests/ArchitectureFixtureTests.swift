@@ -31,9 +31,10 @@ struct ArchitectureFixtureTests {
         "q8_0": Tolerance(logits: 0.5, probabilities: 0.1, fragileMargin: 0.2),
     ]
 
-    static let cases: [(String, String)] = EngineFixture.names.flatMap { name in
-        ["f32", "f16", "q8_0"].map { (name, $0) }
-    }
+    /// Every architecture in three types, and a qwen3moe whose block 1 is a dense FFN.
+    static let cases: [(String, String)] =
+        EngineFixture.names.flatMap { name in ["f32", "f16", "q8_0"].map { (name, $0) } }
+        + [("qwen3moe-dense", "f32")]
 
     @Test("logits, routing and greedy tokens match transformers", arguments: cases)
     func matchesTransformers(name: String, type: String) throws {
@@ -41,6 +42,9 @@ struct ArchitectureFixtureTests {
         let tolerance = Self.tolerances[type]!
         let model = try Model(url: url)
         #expect(model.hyperparameters.architecture == fixture.architecture)
+        #expect(model.description.totalParameters == fixture.totalParameters)
+        #expect(model.description.activeParameters == fixture.activeParameters)
+        #expect(model.moeLayers == fixture.routing.map(\.layer))
         let vocabulary = fixture.vocabSize
 
         // batched prefill: logits at every prompt position, routing of every MoE layer

@@ -22,6 +22,9 @@ struct EngineFixture: Decodable {
     var reference: String
     var prompt: [Int32]
     var continuation: [Int32]
+    /// Parameters transformers counts: every distinct one, and those one token runs through.
+    var totalParameters: Int
+    var activeParameters: Int
     var vocabSize: Int
     var expertCount: Int
     var expertsPerToken: Int

@@ -88,6 +88,18 @@ let badLines: [(line: String, mentions: String)] = [
         }
     }
 
+    @Test func weightsMayBeLeftOut() throws {
+        let line = goodToken.replacingOccurrences(
+            of: #","weights":[[0.5,0.5],[0.75,0.25]]"#, with: "")
+        let path = try traceWithBadLine(line)
+        let trace = try TraceReader.read(path: path)
+        #expect(trace.count == 3)
+        let unknown = trace.weights(token: 1, slot: 1).allSatisfy { $0.isNaN }
+        #expect(unknown)
+        #expect(trace.experts(token: 1, slot: 1) == [2, 3])
+        #expect(trace.weights(token: 2, slot: 1) == [0.75, 0.25])
+    }
+
     @Test func unknownEventsAndKeysAreIgnored() throws {
         let path = try traceWithBadLine(#"{"event":"marker","label":"later addition"}"#)
         var content = try lines(of: path)

@@ -33,10 +33,13 @@ enum TokenizerFixtures {
         var reference: String
         var cases: [Case]
         var decodes: [Decode]
+        /// ids of all strings joined by `Goldens.join` into one text
+        var joined: [Int32]
     }
 
     struct Goldens: Decodable {
         var strings: [String]
+        var join: String
         var models: [String: Model]
     }
 

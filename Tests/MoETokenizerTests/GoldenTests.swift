@@ -30,6 +30,26 @@ import Testing
         #expect(mismatches == 0, "\(name): \(mismatches) of \(strings.count) strings differ")
     }
 
+    /// All strings in one long text: the piece cache, long fragments, specials between them.
+    @Test(arguments: TokenizerFixtures.names)
+    func longTextMatchesTheReference(name: String) throws {
+        let tokenizer = try TokenizerFixtures.tokenizer(name)
+        let model = try #require(TokenizerFixtures.goldens.models[name])
+        let text = TokenizerFixtures.goldens.strings.joined(
+            separator: TokenizerFixtures.goldens.join)
+        let actual = tokenizer.encode(
+            text, addSpecial: false, parseSpecial: tokenizer.kind == .bytePair)
+        if actual != model.joined {
+            let common = min(actual.count, model.joined.count)
+            let first = (0..<common).first { actual[$0] != model.joined[$0] } ?? common
+            let window = max(0, first - 5)..<min(common, first + 5)
+            Issue.record(
+                "\(name): joined text differs at token \(first) of \(model.joined.count): expected \(model.joined[window]), got \(actual[window])"
+            )
+        }
+        #expect(tokenizer.decode(actual, renderSpecial: true) == text)
+    }
+
     @Test(arguments: TokenizerFixtures.names)
     func decodeRoundTrips(name: String) throws {
         let tokenizer = try TokenizerFixtures.tokenizer(name)

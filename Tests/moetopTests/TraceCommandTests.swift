@@ -3,7 +3,7 @@ import MoERouting
 import Testing
 
 /// The moetop binary under test: $MOETOP_BIN, else the debug build of this checkout.
-private func moetopBinary() -> URL {
+private func traceTestBinary() -> URL {
     if let path = ProcessInfo.processInfo.environment["MOETOP_BIN"], !path.isEmpty {
         return URL(fileURLWithPath: path)
     }
@@ -12,16 +12,16 @@ private func moetopBinary() -> URL {
     return root.appendingPathComponent(".build/debug/moetop")
 }
 
-private struct Run {
+private struct TraceRun {
     var status: Int32
     var stdout: String
     var stderr: String
 }
 
 /// Runs moetop to completion with `arguments`.
-private func moetop(_ arguments: [String]) throws -> Run {
+private func moetop(_ arguments: [String]) throws -> TraceRun {
     let process = Process()
-    process.executableURL = moetopBinary()
+    process.executableURL = traceTestBinary()
     process.arguments = arguments
     let out = Pipe()
     let err = Pipe()
@@ -32,7 +32,7 @@ private func moetop(_ arguments: [String]) throws -> Run {
     let stdout = out.fileHandleForReading.readDataToEndOfFile()
     let stderr = err.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    return Run(
+    return TraceRun(
         status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
         stderr: String(decoding: stderr, as: UTF8.self))
 }
@@ -63,7 +63,7 @@ private func scratchPath(_ name: String) -> String {
     func recordingKilledWithSIGKILLReadsBackToItsLastWholeToken(name: String) throws {
         let path = scratchPath(name)
         let process = Process()
-        process.executableURL = moetopBinary()
+        process.executableURL = traceTestBinary()
         process.arguments = [
             "trace", "synth", "--layers", "3", "--experts", "8", "--top-k", "2", "--tokens",
             "100000", "--delay-ms", "2", "--seed", "11", "--out", path,

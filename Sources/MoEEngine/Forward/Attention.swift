@@ -28,10 +28,22 @@ extension InferenceSession {
         let v = FloatBuffer(count: n * vWidth)  // [n, Hkv·dv]
         let o = FloatBuffer(count: n * heads * dv)  // [n, H·dv]
 
-        // projections (+ biases)
-        project(a.query, input.pointer, count: n, q.pointer, bias: a.queryBias)
-        project(a.key, input.pointer, count: n, k.pointer, bias: a.keyBias)
-        project(a.value, input.pointer, count: n, v.pointer, bias: a.valueBias)
+        // projections (+ biases); a single token's three share one parallel pass
+        if n == 1 {
+            matVec(
+                [
+                    MatVecProduct(a.query, input.pointer, q.pointer),
+                    MatVecProduct(a.key, input.pointer, k.pointer),
+                    MatVecProduct(a.value, input.pointer, v.pointer),
+                ], pool: pool)
+            for (bias, out) in [(a.queryBias, q), (a.keyBias, k), (a.valueBias, v)] {
+                if let bias { add(out.pointer, bias.pointer, into: out.pointer, count: bias.count) }
+            }
+        } else {
+            project(a.query, input.pointer, count: n, q.pointer, bias: a.queryBias)
+            project(a.key, input.pointer, count: n, k.pointer, bias: a.keyBias)
+            project(a.value, input.pointer, count: n, v.pointer, bias: a.valueBias)
+        }
 
         // QK-norm: each head (qwen3moe) or the whole projection (olmoe)
         if let queryNorm = a.queryNorm, let keyNorm = a.keyNorm {

@@ -5,8 +5,8 @@
 //
 // - `.int8Groups` (Q8_0, Q4_0, Q4_K, Q5_K, Q6_K: the types with an integer kernel): x is
 //   quantised per group of 32 to int8 values q with one scale d = max|x|/127 (so x ≈ d·q),
-//   stored widened to Int16 and pair-split: a group's 32 values are stored as its 16 even-indexed elements, then its
-//   16 odd-indexed ones. A weight vector loaded as 16-bit lanes holds an even element in each
+//   stored widened to Int16 and pair-split: a group's 32 values are stored as its 16
+//   even-indexed elements, then its 16 odd-indexed ones. A weight vector loaded as 16-bit lanes holds an even element in each
 //   lane's low byte and the next odd element in its high byte, so the kernels multiply lane by
 //   lane with no shuffles. Also kept per group: d and the float sum of the original x (for the
 //   per-sub-block minimum terms of Q4_K and Q5_K).

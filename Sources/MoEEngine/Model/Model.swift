@@ -27,8 +27,9 @@ public final class Model: Sendable {
     /// Builds a model over an opened file.
     public init(file: GGUFFile) throws {
         let name = file.path
+        let architectureName = try file.metadata.requiredString("general.architecture")
+        let architecture = try Architecture.named(architectureName, file: name)
         let configuration = try ModelConfiguration(file: file)
-        let architecture = try Architecture.named(configuration.architecture, file: name)
         let hyperparameters = try Hyperparameters(
             configuration: configuration, architecture: architecture, file: file)
         self.file = file
