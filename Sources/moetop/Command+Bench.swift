@@ -73,9 +73,151 @@ func runBench(_ arguments: [String]) throws -> Int32 {
         return 0
     }
 
-    // TODO: the model benchmark needs the engine's model and forward pass, which are not on
-    // main yet; until then only --kernels is measured.
-    throw UsageError("bench: benchmarking a model needs the engine, not built yet; use --kernels")
+    let promptTokens = try options.int("--prompt-tokens", default: 128, in: 1...1_000_000)
+    if options.string("--model") != nil && !options.positional.isEmpty {
+        throw UsageError("bench: give the model once, as the argument or with -m")
+    }
+    let url = try modelURL(options.string("--model") ?? options.positional.first)
+    let result = try runModelBench(
+        url: url, threads: threads, promptTokens: promptTokens, decodeTokens: tokens)
+    if options.flag("--json") {
+        print(
+            """
+            {"mode":"model","model":\(jsonString(url.lastPathComponent)),"threads":\(threads),\
+            "prompt_tokens":\(promptTokens),"decode_tokens":\(tokens),\
+            "prefill_tokens_per_second":\(result.prefill),\
+            "decode_tokens_per_second":\(result.decode),\
+            "decode_tokens_per_second_capture":\(result.decodeCapture),\
+            "capture_overhead_percent":\(result.captureOverheadPercent),\
+            "decode_cpu_seconds_per_token":\(result.decodeCPUSeconds),\
+            "decode_cpu_seconds_per_token_capture":\(result.decodeCaptureCPUSeconds),\
+            "capture_cpu_overhead_percent":\(result.captureCPUOverheadPercent)}
+            """)
+    } else {
+        print("model      \(url.lastPathComponent), \(threads) threads")
+        print(String(format: "prefill    %8.1f tok/s  (%d tokens)", result.prefill, promptTokens))
+        print(
+            String(
+                format: "decode     %8.1f tok/s  (%d tokens, capture off; "
+                    + "%.1f ms processor time per token)",
+                result.decode, tokens, 1000 * result.decodeCPUSeconds))
+        print(
+            String(
+                format: "decode     %8.1f tok/s  (capture on; %.1f ms processor time per token)",
+                result.decodeCapture, 1000 * result.decodeCaptureCPUSeconds))
+        print(
+            String(
+                format: "capture    %+8.1f %% of decode time (%+.1f %% of processor time)",
+                result.captureOverheadPercent, result.captureCPUOverheadPercent))
+    }
+    return 0
+}
+
+/// A JSON string literal.
+private func jsonString(_ text: String) -> String {
+    var out = "\""
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
+        default: out.unicodeScalars.append(scalar)
+        }
+    }
+    return out + "\""
+}
+
+// MARK: - A model
+
+private struct ModelBenchResult {
+    /// Tokens per second, wall clock.
+    var prefill: Double
+    var decode: Double
+    var decodeCapture: Double
+    /// Processor seconds per decode step (all threads).
+    var decodeCPUSeconds: Double
+    var decodeCaptureCPUSeconds: Double
+
+    /// How much longer a decode step takes with routing capture on, in % (wall clock).
+    var captureOverheadPercent: Double { 100 * (decode / decodeCapture - 1) }
+    /// The same in processor time, which other work on the machine disturbs less.
+    var captureCPUOverheadPercent: Double {
+        100 * (decodeCaptureCPUSeconds / decodeCPUSeconds - 1)
+    }
+}
+
+/// Prefill of `promptTokens` random tokens, then `decodeTokens` greedy decode steps, in four
+/// rounds (capture off, on, on, off: a drift in machine load cancels out between the two).
+/// Prefill speed is the best round's; decode speeds are totals over their two rounds.
+private func runModelBench(url: URL, threads: Int, promptTokens: Int, decodeTokens: Int) throws
+    -> ModelBenchResult
+{
+    let model = try Model(url: url)
+    let session = try InferenceSession(
+        model: model, contextLength: promptTokens + decodeTokens, threads: threads)
+    var random = SplitMix64(seed: 7)
+    let vocabulary = model.hyperparameters.vocabularySize
+    let prompt = (0..<promptTokens).map { _ in
+        Int32(Int.random(in: 0..<vocabulary, using: &random))
+    }
+
+    var bestPrefill = 0.0
+    var decodeSeconds = [false: 0.0, true: 0.0]
+    var decodeCPU = [false: 0.0, true: 0.0]
+    var generated: [Bool: [Int32]] = [:]
+    for capture in [false, true, true, false] {
+        // prefill
+        session.reset()
+        let prefillStart = DispatchTime.now().uptimeNanoseconds
+        var evaluation = try session.evaluate(prompt, logits: .last, captureRouting: capture)
+        let prefillSeconds = Double(DispatchTime.now().uptimeNanoseconds - prefillStart) / 1e9
+        bestPrefill = max(bestPrefill, Double(promptTokens) / prefillSeconds)
+
+        // greedy decode
+        var tokens: [Int32] = []
+        let start = DispatchTime.now().uptimeNanoseconds
+        let cpuStart = processCPUSeconds()
+        for _ in 0..<decodeTokens {
+            let next = Int32(argmax(evaluation.logits))
+            tokens.append(next)
+            evaluation = try session.evaluate([next], logits: .last, captureRouting: capture)
+        }
+        decodeSeconds[capture]! += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        decodeCPU[capture]! += processCPUSeconds() - cpuStart
+        if let earlier = generated[capture], earlier != tokens {
+            throw BenchError.nondeterministic
+        }
+        generated[capture] = tokens
+    }
+    guard generated[false] == generated[true] else { throw BenchError.captureChangedTokens }
+    let steps = Double(2 * decodeTokens)
+    return ModelBenchResult(
+        prefill: bestPrefill, decode: steps / decodeSeconds[false]!,
+        decodeCapture: steps / decodeSeconds[true]!,
+        decodeCPUSeconds: decodeCPU[false]! / steps,
+        decodeCaptureCPUSeconds: decodeCPU[true]! / steps)
+}
+
+/// The index of the largest value (the first one on ties).
+private func argmax(_ values: [Float]) -> Int {
+    var best = 0
+    for i in 1..<values.count where values[i] > values[best] { best = i }
+    return best
+}
+
+/// A benchmark run that contradicts the engine's guarantees.
+private enum BenchError: Error, CustomStringConvertible {
+    case nondeterministic
+    case captureChangedTokens
+
+    var description: String {
+        switch self {
+        case .nondeterministic:
+            "bench: two identical decode runs gave different tokens (the engine should be deterministic)"
+        case .captureChangedTokens:
+            "bench: routing capture changed the generated tokens (it should only observe)"
+        }
+    }
 }
 
 // MARK: - Kernels alone

@@ -167,3 +167,40 @@ struct KernelMatMulTests {
 func largestRelative(_ a: [Float], _ b: [Double]) -> Double {
     zip(a, b).map { abs(Double($0) - $1) / max(1, abs($1)) }.max() ?? 0
 }
+
+@Suite("Kernel tile decoders")
+struct KernelTileDecodeTests {
+    @Test(
+        "quad-split decoding equals decodeBlock, permuted",
+        arguments: ["Q8_0", "Q4_K", "Q5_K", "Q6_K"])
+    func quadSplitMatchesDecodeBlock(name: String) throws {
+        let fixture = try KernelFixture(name)
+        let n = fixture.columns
+        var mismatches = 0
+        withWeights(fixture.raw, fixture.type, rows: fixture.rows, columns: n) { w in
+            #expect(w.type.hasQuadSplitDecoder)
+            var plain = [Float](repeating: 0, count: n)
+            var split = [Float](repeating: .nan, count: n)
+            for r in 0..<w.rows {
+                plain.withUnsafeMutableBufferPointer {
+                    dequantizeRow(w, row: r, into: $0.baseAddress!)
+                }
+                split.withUnsafeMutableBufferPointer {
+                    decodeRowQuadSplit(w, row: r, into: $0.baseAddress!)
+                }
+                for c in 0..<n where plain[c].bitPattern != split[quadSplitPosition(c)].bitPattern {
+                    mismatches += 1
+                }
+            }
+        }
+        #expect(mismatches == 0)
+    }
+
+    @Test("quad-split positions are a permutation of each 32-group")
+    func positionsPermute() {
+        let positions = (0..<64).map(quadSplitPosition)
+        #expect(Set(positions) == Set(0..<64))
+        #expect(positions[0..<32].allSatisfy { $0 < 32 })
+        #expect(positions[1] == 8 && positions[4] == 1 && positions[31] == 31)
+    }
+}

@@ -5,7 +5,8 @@
 // Y[t][r] = Σ_c X[t][c]·W[r][c].
 //
 // W is cut into fixed tiles of `matMulTileRows` rows. Each tile is decoded to F32 (F32 weights
-// are used in place) and multiplied by one single-threaded sgemm call; the pool's threads take
+// are used in place; Q8_0, Q4_K, Q5_K and Q6_K rows by SIMD decoders in a permuted column order
+// that X is copied into once per call, see TileDecode.swift) and multiplied by one single-threaded sgemm call; the pool's threads take
 // tiles in turn. Tiles are the same whatever the thread count, so every sgemm call sees the same
 // operands and Y is bit-identical for any thread count. Scratch is one tile per thread:
 // tileRows × columns floats.
@@ -34,6 +35,14 @@ public func matMul(
     let tiles = (w.rows + matMulTileRows - 1) / matMulTileRows
 
     let needsTile = w.type != .f32
+
+    // types with a SIMD decoder store rows quad-split: X's columns follow (TileDecode.swift)
+    let quadSplit = w.type.hasQuadSplitDecoder
+    let permuted = UnsafeMutablePointer<Float>.allocate(capacity: quadSplit ? n * w.columns : 0)
+    defer { permuted.deallocate() }
+    if quadSplit { quadSplitColumns(x, count: n, columns: w.columns, into: permuted) }
+    let a = quadSplit ? UnsafePointer(permuted) : x
+
     let scratch = (0..<pool.threadCount).map { _ in
         UnsafeMutablePointer<Float>.allocate(capacity: needsTile ? matMulTileRows * w.columns : 0)
     }
@@ -47,7 +56,11 @@ public func matMul(
         if needsTile {
             let tile = scratch[thread]
             for r in 0..<count {
-                dequantizeRow(w, row: first + r, into: tile + r * w.columns)
+                if quadSplit {
+                    decodeRowQuadSplit(w, row: first + r, into: tile + r * w.columns)
+                } else {
+                    dequantizeRow(w, row: first + r, into: tile + r * w.columns)
+                }
             }
             operand = UnsafePointer(tile)
         } else {
@@ -57,7 +70,7 @@ public func matMul(
         // Y[:, first..<first+count] = X · tileᵀ
         cblas_sgemm(
             CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(count),
-            Int32(w.columns), 1, x, Int32(w.columns), operand, Int32(w.columns), 0,
+            Int32(w.columns), 1, a, Int32(w.columns), operand, Int32(w.columns), 0,
             y + first, Int32(w.rows))
     }
 }
