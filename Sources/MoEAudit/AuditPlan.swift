@@ -2,7 +2,8 @@
 ///
 /// The full audit runs every prompt. `--quick` keeps the same checks on a small subset, chosen
 /// by position so that it is the same every time: per domain the first `quickPerDomain` prompts
-/// that are not rewordings, the first `quickPairs` rewording pairs, the first
+/// that are not rewordings, the first rewording pair of each domain (in domain order, at most
+/// `quickPairs`), the first
 /// `quickBoundary` boundary prompts, a stability set of `quickStability` and one rerun.
 ///
 /// The stability set (step 5) is fixed: domains in name order, round robin, each domain's
@@ -37,7 +38,16 @@ public struct AuditPlan: Sendable {
         self.quick = quick
         domains = set.domains
         var pairs = set.pairs
-        if quick { pairs = Array(pairs.prefix(Self.quickPairs)) }
+        if quick {
+            // the first pair of each domain, in domain order, so the subset spans domains
+            var firstOfDomain: [(AuditPrompt, AuditPrompt)] = []
+            for domain in domains {
+                if let pair = pairs.first(where: { $0.0.domain == domain }) {
+                    firstOfDomain.append(pair)
+                }
+            }
+            pairs = Array(firstOfDomain.prefix(Self.quickPairs))
+        }
         self.pairs = pairs
         let pairIDs = Set(pairs.flatMap { [$0.0.id, $0.1.id] })
 

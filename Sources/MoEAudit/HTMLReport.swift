@@ -28,9 +28,9 @@ enum SVGHeatmap {
         return t < 0 ? mix(even, under, -t) : mix(even, over, t)
     }
 
-    /// A divergence in [0, ln 2] on a white-to-purple scale.
-    static func divergenceColour(_ js: Double) -> String {
-        mix((0.98, 0.98, 0.98), (0.33, 0.15, 0.56), min(1, max(0, js / log(2))))
+    /// A divergence in [0, top] on a white-to-purple scale.
+    static func divergenceColour(_ js: Double, top: Double) -> String {
+        mix((0.98, 0.98, 0.98), (0.33, 0.15, 0.56), min(1, max(0, js / max(1e-9, top))))
     }
 
     static func escape(_ text: String) -> String {
@@ -229,18 +229,23 @@ public enum HTMLReport {
         html.append("</div>")
         html.append(loadLegend)
         if !c.domains.isEmpty {
+            // the scale tops out at the largest divergence seen (at least 0.05 nats)
+            let top = max(0.05, c.divergence.joined().max() ?? 0)
             html.append("<figure>")
             html.append(
                 SVGHeatmap.render(
-                    rows: c.domains, columns: c.domains.map { String($0.prefix(4)) },
-                    values: c.divergence, colour: SVGHeatmap.divergenceColour,
+                    rows: c.domains, columns: c.domains.map { String($0.prefix(3)) },
+                    values: c.divergence, colour: { SVGHeatmap.divergenceColour($0, top: top) },
                     tooltip: { row, col, value in
                         "\(c.domains[row]) vs \(c.domains[col]): JS \(f3(value)) nats"
                     }, maxWidth: 520))
             html.append(
                 SVGHeatmap.legend(
-                    stops: [(0, "0"), (log(2) / 2, "0.35"), (log(2), "ln 2")],
-                    colour: SVGHeatmap.divergenceColour))
+                    stops: [
+                        (0, "0"), (top / 2, String(format: "%.3f", top / 2)),
+                        (top, String(format: "%.3f nats", top)),
+                    ],
+                    colour: { SVGHeatmap.divergenceColour($0, top: top) }))
             html.append(
                 "<figcaption>Jensen-Shannon divergence between domains' routing, mean over layers "
                     + "(mean over pairs \(f3(c.meanDivergence)) nats).</figcaption></figure>")

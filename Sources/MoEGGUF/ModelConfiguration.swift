@@ -195,6 +195,15 @@ public struct ModelConfiguration: Sendable, Equatable {
                 .invalidValue(
                     key: prefix + "block_count", found: "\(blockCount)", expected: "at least 1"))
         }
+        // Every layer needs tensors, so a block_count above the tensor count must leave a layer
+        // empty: find it before anything is sized by block_count.
+        let layersPresent = Set(file.tensors.compactMap { ParameterCounts.layerIndex(of: $0.name) })
+        let searched = min(blockCount, file.tensors.count + 1)
+        if let missing = (0..<searched).first(where: { !layersPresent.contains($0) }) {
+            throw GGUFError(
+                path: file.path, offset: metadata.offset(of: prefix + "block_count"),
+                reason: .missingLayer(layer: missing, blockCount: blockCount))
+        }
         embeddingLength = try metadata.requiredInt(prefix + "embedding_length")
         headCount = try metadata.requiredPerLayerInts(
             prefix + "attention.head_count", layers: blockCount)

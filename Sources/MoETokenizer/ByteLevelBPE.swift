@@ -77,7 +77,7 @@ struct ByteLevelBPE: Sendable {
     /// Words up to this many bytes merge by scanning; longer ones through the queue.
     static let scanLimit = 48
     /// Raw bytes of every normal token -> id, for `ignoresMerges`.
-    let wholeTokens: [[UInt8]: Int32]
+    let wholeTokens: ByteStringTable
     let ignoresMerges: Bool
     /// Emitted for a byte whose alphabet character is not in the vocabulary.
     let unknownID: Int32?
@@ -114,13 +114,13 @@ struct ByteLevelBPE: Sendable {
         self.merges = merges
 
         // step 3: whole-token lookup (Llama 3 emits a piece that is a token without merging)
-        var wholeTokens: [[UInt8]: Int32] = [:]
+        var wholeTokens: [([UInt8], Int32)] = []
         if ignoresMerges {
             for (id, text) in tokens.enumerated() where types[id] == .normal {
-                wholeTokens[ByteAlphabet.bytes(ofTokenText: text)] = Int32(id)
+                wholeTokens.append((ByteAlphabet.bytes(ofTokenText: text), Int32(id)))
             }
         }
-        self.wholeTokens = wholeTokens
+        self.wholeTokens = ByteStringTable(wholeTokens)
         self.ignoresMerges = ignoresMerges
         self.unknownID = unknownID
     }
@@ -134,7 +134,7 @@ struct ByteLevelBPE: Sendable {
             appendToken(byteTokenIDs[Int(piece[0])], to: &output)
             return
         }
-        if ignoresMerges, let id = wholeTokens[Array(piece)] {
+        if ignoresMerges, let id = wholeTokens.value(piece) {
             output.append(id)
             return
         }

@@ -78,3 +78,68 @@ struct PieceCache {
         for (index, entry) in entries.enumerated() { place(Int32(index), hash: entry.hash) }
     }
 }
+
+/// A fixed table from byte strings to ids, built once: lookups hash a buffer slice in place
+/// (no `Array` per lookup), which the SentencePiece merge loop does for every candidate pair.
+struct ByteStringTable: Sendable {
+    private struct Entry: Sendable {
+        var hash: UInt64
+        var start: Int32
+        var count: Int32
+        var value: Int32
+    }
+
+    private var slots: [Int32]
+    private var entries: [Entry] = []
+    private var bytes: [UInt8] = []
+
+    /// Entries in insertion order; a later duplicate key replaces the earlier value.
+    init(_ pairs: [([UInt8], Int32)]) {
+        var size = 16
+        while size < pairs.count * 2 { size *= 2 }
+        slots = [Int32](repeating: -1, count: size)
+        for (key, value) in pairs {
+            key.withUnsafeBufferPointer { insert($0, value) }
+        }
+    }
+
+    private mutating func insert(_ key: UnsafeBufferPointer<UInt8>, _ value: Int32) {
+        let hash = PieceCache.hash(key)
+        let mask = slots.count - 1
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        while slots[slot] >= 0 {
+            let index = Int(slots[slot])
+            if matches(entries[index], key, hash) {
+                entries[index].value = value
+                return
+            }
+            slot = (slot + 1) & mask
+        }
+        slots[slot] = Int32(entries.count)
+        entries.append(
+            Entry(hash: hash, start: Int32(bytes.count), count: Int32(key.count), value: value))
+        bytes.append(contentsOf: key)
+    }
+
+    @inline(__always)
+    private func matches(_ entry: Entry, _ key: UnsafeBufferPointer<UInt8>, _ hash: UInt64) -> Bool
+    {
+        guard entry.hash == hash, Int(entry.count) == key.count else { return false }
+        let start = Int(entry.start)
+        for k in 0..<key.count where bytes[start + k] != key[k] { return false }
+        return true
+    }
+
+    /// The id of `key`, if present.
+    func value(_ key: UnsafeBufferPointer<UInt8>) -> Int32? {
+        let hash = PieceCache.hash(key)
+        let mask = slots.count - 1
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        while true {
+            let index = slots[slot]
+            if index < 0 { return nil }
+            if matches(entries[Int(index)], key, hash) { return entries[Int(index)].value }
+            slot = (slot + 1) & mask
+        }
+    }
+}

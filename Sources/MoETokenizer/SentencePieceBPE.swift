@@ -25,27 +25,33 @@ struct SentencePieceScratch {
     var text: [UInt8] = []
     var symbols = SymbolList()
     var queue = MinHeap<ScoredPair>()
+    var cache = PieceCache()
 }
 
 /// The pieces of a SentencePiece vocabulary.
 struct SentencePieceBPE: Sendable {
     /// UTF-8 of each mergeable piece (normal, user-defined, unused) -> id
-    let pieces: [[UInt8]: Int32]
+    let pieces: ByteStringTable
     /// [vocabulary size] merge priority of each token
     let scores: [Float]
     /// [256] id of `<0xNN>` (-1 if absent)
     let byteTokenIDs: [Int32]
     let unknownID: Int32?
+    /// No piece has a "▁" after another character, so words merge independently.
+    let splitsAtWords: Bool
 
     static let spaceSymbol: [UInt8] = Array("\u{2581}".utf8)
 
     init(tokens: [String], types: [TokenType], scores: [Float], unknownID: Int32?) {
-        var pieces: [[UInt8]: Int32] = [:]
+        var pieces: [([UInt8], Int32)] = []
+        var splitsAtWords = true
         var byteTokenIDs = [Int32](repeating: -1, count: 256)
         for (id, text) in tokens.enumerated() {
             switch types[id] {
             case .normal, .userDefined, .unused, .undefined:
-                pieces[Array(text.utf8)] = Int32(id)
+                let bytes = Array(text.utf8)
+                if splitsAtWords && Self.hasInteriorSpace(bytes) { splitsAtWords = false }
+                pieces.append((bytes, Int32(id)))
             case .byte:
                 if let byte = Self.byteValue(ofByteToken: text) {
                     byteTokenIDs[Int(byte)] = Int32(id)
@@ -54,10 +60,11 @@ struct SentencePieceBPE: Sendable {
                 break
             }
         }
-        self.pieces = pieces
+        self.pieces = ByteStringTable(pieces)
         self.scores = scores.isEmpty ? [Float](repeating: 0, count: tokens.count) : scores
         self.byteTokenIDs = byteTokenIDs
         self.unknownID = unknownID
+        self.splitsAtWords = splitsAtWords
     }
 
     /// 0xNN from `<0xNN>` (two hex digits), else nil.
@@ -74,16 +81,8 @@ struct SentencePieceBPE: Sendable {
         scratch: inout SentencePieceScratch
     ) {
         var text: [UInt8] = []
-        var symbols = SymbolList()
-        var queue = MinHeap<ScoredPair>()
         swap(&text, &scratch.text)
-        swap(&symbols, &scratch.symbols)
-        swap(&queue, &scratch.queue)
-        defer {
-            swap(&text, &scratch.text)
-            swap(&symbols, &scratch.symbols)
-            swap(&queue, &scratch.queue)
-        }
+        defer { swap(&text, &scratch.text) }
 
         // escape spaces, with the optional leading one
         text.removeAll(keepingCapacity: true)
@@ -92,14 +91,91 @@ struct SentencePieceBPE: Sendable {
             if byte == 0x20 { text.append(contentsOf: Self.spaceSymbol) } else { text.append(byte) }
         }
         guard !text.isEmpty else { return }
+        guard splitsAtWords else {
+            encodeWord(text, 0..<text.count, into: &output, scratch: &scratch)
+            return
+        }
+
+        // words start at a "▁" that follows something else; no piece spans that boundary, so
+        // merging each word alone gives the same result as merging the whole fragment
+        var wordStart = 0
+        var index = 3
+        while index + 3 <= text.count {
+            if Self.isSpaceSymbol(text, at: index) && !Self.isSpaceSymbol(text, at: index - 3) {
+                encodeCachedWord(text, wordStart..<index, into: &output, scratch: &scratch)
+                wordStart = index
+                index += 3
+            } else {
+                index += 1
+            }
+        }
+        encodeCachedWord(text, wordStart..<text.count, into: &output, scratch: &scratch)
+    }
+
+    @inline(__always)
+    static func isSpaceSymbol(_ text: [UInt8], at index: Int) -> Bool {
+        index >= 0 && index + 3 <= text.count && text[index] == 0xE2 && text[index + 1] == 0x96
+            && text[index + 2] == 0x81
+    }
+
+    /// Whether some mergeable piece has a "▁" right after another character (then words are
+    /// not independent and a fragment is merged as a whole).
+    static func hasInteriorSpace(_ piece: [UInt8]) -> Bool {
+        var index = 1
+        while index + 3 <= piece.count {
+            if isSpaceSymbol(piece, at: index) && !isSpaceSymbol(piece, at: index - 3) {
+                return true
+            }
+            index += 1
+        }
+        return false
+    }
+
+    private func encodeCachedWord(
+        _ text: [UInt8], _ word: Range<Int>, into output: inout [Int32],
+        scratch: inout SentencePieceScratch
+    ) {
+        guard word.count <= PieceCache.maximumPieceLength else {
+            encodeWord(text, word, into: &output, scratch: &scratch)
+            return
+        }
+        text.withUnsafeBufferPointer { buffer in
+            let bytes = UnsafeBufferPointer(rebasing: buffer[word])
+            let hash = PieceCache.hash(bytes)
+            if let cached = scratch.cache.lookup(bytes, hash: hash) {
+                output.append(contentsOf: scratch.cache.ids[cached])
+                return
+            }
+            let first = output.count
+            encodeWord(text, word, into: &output, scratch: &scratch)
+            scratch.cache.insert(bytes, hash: hash, ids: output[first...])
+        }
+    }
+
+    /// Merges the code points of `text[word]` and appends the resulting tokens.
+    private func encodeWord(
+        _ text: [UInt8], _ word: Range<Int>, into output: inout [Int32],
+        scratch: inout SentencePieceScratch
+    ) {
+        var symbols = SymbolList()
+        var queue = MinHeap<ScoredPair>()
+        swap(&symbols, &scratch.symbols)
+        swap(&queue, &scratch.queue)
+        defer {
+            swap(&symbols, &scratch.symbols)
+            swap(&queue, &scratch.queue)
+        }
 
         // one symbol per code point
         symbols.reset()
         queue.removeAll()
-        var offset = 0
-        while offset < text.count {
-            let length = min(Self.sequenceLength(text[offset]), text.count - offset)
-            let id = pieces[Array(text[offset..<(offset + length)])] ?? -1
+        var offset = word.lowerBound
+        while offset < word.upperBound {
+            let length = min(Self.sequenceLength(text[offset]), word.upperBound - offset)
+            let id =
+                text.withUnsafeBufferPointer {
+                    pieces.value(UnsafeBufferPointer(rebasing: $0[offset..<(offset + length)]))
+                } ?? -1
             symbols.append(id: id, start: offset, length: length)
             offset += length
         }
@@ -152,7 +228,10 @@ struct SentencePieceBPE: Sendable {
     ) {
         let start = Int(symbols.items[left].start)
         let length = Int(symbols.items[left].length + symbols.items[right].length)
-        guard let id = pieces[Array(text[start..<(start + length)])] else { return }
+        let found = text.withUnsafeBufferPointer {
+            pieces.value(UnsafeBufferPointer(rebasing: $0[start..<(start + length)]))
+        }
+        guard let id = found else { return }
         queue.push(
             ScoredPair(
                 score: scores[Int(id)], left: Int32(left), right: Int32(right), merged: id,

@@ -88,7 +88,7 @@ struct InfoReport: Encodable {
     var alignment: Int
     var dataOffset: Int
     var metadataKeys: Int
-    /// False for a GGUF file that carries no model (no architecture or block_count).
+    /// False for a GGUF file that carries no model (no architecture, block_count or tensors).
     var isModel: Bool
     var architecture: String?
     var name: String?
@@ -116,10 +116,13 @@ struct InfoReport: Encodable {
         tensorCount = file.tensors.count
         tensorTypes = file.tensors.reduce(into: [:]) { $0[$1.type.name, default: 0] += 1 }
 
-        // a model file is validated whole; a GGUF without a model is described as a container
+        // a model file is validated whole; a GGUF without a model (no architecture, no
+        // block_count, or no tensors, like llama.cpp's vocabulary-only files) is described as a
+        // container
         let architecture = try metadata.optionalString("general.architecture")
         let configuration: ModelConfiguration?
-        if let architecture, metadata.contains(architecture + ".block_count") {
+        if let architecture, metadata.contains(architecture + ".block_count"), !file.tensors.isEmpty
+        {
             configuration = try ModelConfiguration(file: file)
         } else {
             configuration = nil
@@ -185,7 +188,9 @@ struct InfoReport: Encodable {
             line("context length", contextLength.map { "\($0) tokens" } ?? "(not stored)")
             if let embeddingLength { line("embedding", "\(embeddingLength)") }
         } else {
-            line("model", "none: no general.architecture and block_count, so not a model file")
+            line(
+                "model",
+                "none: no general.architecture, block_count or tensors, so not a model file")
         }
         let vocabulary = tokenizer.vocabularySize.map { "\($0) tokens" } ?? "no vocabulary"
         let kind = tokenizer.model.map { model in

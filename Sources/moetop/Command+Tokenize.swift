@@ -9,7 +9,7 @@ let tokenizeUsage = """
     with the model's own tokenizer, read from the GGUF file.
 
       -m, --model MODEL  GGUF file (default: the embedded moetop-tiny)
-      --file F           read the text from F
+      --file F           read the text from F (- for standard input)
       --no-bos           do not put the BOS token first even when the model asks for it
       --pieces           one line per token: id<TAB>piece (control characters escaped,
                          partial UTF-8 shown as <0xNN>)
@@ -48,10 +48,10 @@ func runTokenize(_ arguments: [String]) throws -> Int32 {
         if !options.positional.isEmpty {
             throw UsageError("tokenize: give TEXT or --file, not both")
         }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw TokenizeInputError(path: path)
-        }
-        text = String(decoding: data, as: UTF8.self)
+        // (a FileHandle, not FileManager.contents, so that pipes and /dev/stdin read fully)
+        let handle = path == "-" ? FileHandle.standardInput : FileHandle(forReadingAtPath: path)
+        guard let handle else { throw TokenizeInputError(path: path) }
+        text = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
     } else if let given = options.positional.first {
         text = given
     } else {
@@ -87,8 +87,8 @@ struct TokenizeInputError: Error, CustomStringConvertible {
 /// contents of `file`) and prints the speed. Not a test: a figure for the README.
 func runTokenizerBenchmark(_ tokenizer: Tokenizer, megabytes: Int, file: String?) -> Int32 {
     let sample: String
-    if let file, let data = FileManager.default.contents(atPath: file) {
-        sample = String(decoding: data, as: UTF8.self)
+    if let file, let handle = FileHandle(forReadingAtPath: file) {
+        sample = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
     } else {
         sample = benchmarkSample
     }

@@ -161,6 +161,7 @@ private func check(_ report: AuditReport, _ id: String) -> CheckResult? {
         let plan = AuditPlan(prompts: set, quick: true, threads: 1)
         #expect(plan.boundary.count == 5)
         #expect(plan.pairs.count == 5)
+        #expect(Set(plan.pairs.map(\.0.domain)).count == 5)
         #expect(plan.stability.count == 20)
         #expect(plan.rerunThreads == [3])
         #expect(plan.prompts.count == 10 * 4 + 10 + 5)

@@ -17,7 +17,8 @@ struct SplitMix64: RandomNumberGenerator {
 /// A seeded mutation campaign over valid files: bit flips, interesting integers written over
 /// header fields, truncations, splices between files, insertions and deletions. Bounded by
 /// time (`MOETOP_FUZZ_SECONDS`, default 15) and by iterations (`MOETOP_FUZZ_ITERATIONS`,
-/// default 1 000 000). A crash fails the run; every rejection is a typed GGUFError (the
+/// default 1 000 000), seeded by `MOETOP_FUZZ_SEED`; with `MOETOP_FUZZ_LAST_INPUT=FILE` each
+/// input is written to FILE before it is parsed, so a crash leaves it behind. A crash fails the run; every rejection is a typed GGUFError (the
 /// reader's `throws(GGUFError)` makes that a compile-time fact); every accepted mutant must
 /// satisfy the reader's invariants and survive the configuration check and dequantisation of
 /// a row of every tensor.
@@ -124,6 +125,7 @@ struct SplitMix64: RandomNumberGenerator {
         let seconds = Double(environment["MOETOP_FUZZ_SECONDS"] ?? "") ?? 15
         let maximumIterations = Int(environment["MOETOP_FUZZ_ITERATIONS"] ?? "") ?? 1_000_000
         let seed = UInt64(environment["MOETOP_FUZZ_SEED"] ?? "") ?? 20_261_203
+        let lastInputPath = environment["MOETOP_FUZZ_LAST_INPUT"]
         var rng = SplitMix64(state: seed)
         let seeds = try Self.seeds()
         let headers = seeds.map(Self.headerLength)
@@ -137,6 +139,10 @@ struct SplitMix64: RandomNumberGenerator {
             let pick = Int.random(in: 0..<seeds.count, using: &rng)
             let mutant = Self.mutate(seeds[pick], header: headers[pick], seeds: seeds, rng: &rng)
             iterations += 1
+            if let lastInputPath {
+                // so that a crash leaves its input behind for replaying
+                FileManager.default.createFile(atPath: lastInputPath, contents: Data(mutant))
+            }
             do {
                 let file = try GGUFFile(bytes: mutant, path: "fuzz.gguf")
                 accepted += 1

@@ -86,6 +86,31 @@ import Testing
         #expect(tokenizer.decode(tokenizer.encode(spaces, addSpecial: false)) == spaces)
     }
 
+    /// SentencePiece merges each word alone only when no piece has a "▁" after another
+    /// character; a piece like "a▁" makes the fragment merge as a whole.
+    static let trailingSpaceCases: [(Float, [Int32])] = [(-5, [5, 5]), (-1, [3, 6, 4])]
+
+    @Test(arguments: trailingSpaceCases)
+    func sentencePieceWordsAreIndependentOnlyWhenPiecesAllowIt(
+        scoreOfATrailingSpace: Float, expected: [Int32]
+    ) throws {
+        let tokens = ["<unk>", "<s>", "</s>", "\u{2581}", "a", "\u{2581}a", "a\u{2581}"]
+        let tokenizer = try Tokenizer(
+            vocabulary: TokenizerVocabulary(
+                model: "llama", tokens: tokens,
+                tokenTypes: [.unknown, .control, .control, .normal, .normal, .normal, .normal],
+                scores: [0, 0, 0, -10, -10, -2, scoreOfATrailingSpace]))
+        #expect(tokenizer.sentencePiece?.splitsAtWords == false)
+        #expect(tokenizer.encode("a a", addSpecial: false) == expected)
+        let withoutTrailingSpacePiece = try Tokenizer(
+            vocabulary: TokenizerVocabulary(
+                model: "llama", tokens: Array(tokens.prefix(6)),
+                tokenTypes: [.unknown, .control, .control, .normal, .normal, .normal],
+                scores: [0, 0, 0, -10, -10, -2]))
+        #expect(withoutTrailingSpacePiece.sentencePiece?.splitsAtWords == true)
+        #expect(withoutTrailingSpacePiece.encode("a a", addSpecial: false) == [5, 5])
+    }
+
     @Test func readablePieceEscapes() throws {
         let tokenizer = try Tokenizer(vocabulary: Self.tinyBytePair())
         // token 10 is byte 0x0A's alphabet character "Ċ"
