@@ -1,4 +1,5 @@
 import Foundation
+import MoEEngine
 import MoERouting
 import MoETUI
 
@@ -81,11 +82,9 @@ func loadTraceHistory(path: String, model: String?) throws -> RoutingHistory {
     return RoutingHistory(trace: trace)
 }
 
-/// The routing shape and fingerprint of a model file.
+/// The routing shape and fingerprint of a model file (memory-mapped; no weights are read).
 func modelDescription(at url: URL) throws -> ModelDescription {
-    // TODO: read the description with MoEEngine's model loader, which is not on main yet;
-    // until it is, a trace cannot be checked against a model file.
-    throw UsageError("replay: -m needs the model loader, which is not built yet; replay without -m")
+    try Model(url: url).description
 }
 
 /// Hidden benchmark: builds frames for a size ("WIDTHxHEIGHT[xN]") and reports the time per frame.
