@@ -5,20 +5,29 @@
 # compared with llama.cpp's figures on the same model shape (2 threads, 2-core machine).
 #
 # usage: Scripts/bench.sh [TYPE...]        (default: Q8_0 Q4_K_M F16)
-# environment: THREADS (2), PROMPT (128), TOKENS (64), BENCH_DIR (/tmp/moetop-bench),
-#              FRESH=1 to synthesise the models again.
+# environment: THREADS (2), PROMPT (128), TOKENS (64), BENCH_DIR (/tmp/moetop-anchor),
+#              FRESH=1 to synthesise the models again,
+#              NATIVE=1 to build for this machine's processor (-target-cpu native, in
+#              .build/native), as llama.cpp builds by default; the plain build targets any
+#              x86-64 (SSE2), so its SIMD is half as wide as AVX2's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 threads=${THREADS:-2}
 prompt=${PROMPT:-128}
 tokens=${TOKENS:-64}
-dir=${BENCH_DIR:-/tmp/moetop-bench}
+dir=${BENCH_DIR:-/tmp/moetop-anchor}
 types=("$@")
 [ ${#types[@]} -gt 0 ] || types=(Q8_0 Q4_K_M F16)
 
-swift build -c release --product moetop >&2
-bin=.build/release/moetop
+if [ "${NATIVE:-0}" = 1 ]; then
+    swift build -c release --product moetop --scratch-path .build/native \
+        -Xswiftc -target-cpu -Xswiftc native >&2
+    bin=.build/native/release/moetop
+else
+    swift build -c release --product moetop >&2
+    bin=.build/release/moetop
+fi
 mkdir -p "$dir"
 
 # llama.cpp, 2 threads, same shape: decode and prefill tokens/s (issue 4)
