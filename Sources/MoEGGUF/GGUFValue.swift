@@ -245,14 +245,27 @@ public struct GGUFArray: Sendable, Equatable {
         return (0..<count).map { if case .bool(let b) = element($0) { b } else { false } }
     }
 
-    /// Element `index` of a fixed-size array as a value. Strings are decoded by `strings()`.
+    /// Element `index` as a value (a string element is found by walking the lengths before it).
     public func element(_ index: Int) -> GGUFValue {
         precondition(index >= 0 && index < count, "array index out of range")
-        guard let size = elementType.fixedSize else {
-            return .string(strings()![index])
-        }
         return storage.withBytes { raw in
-            decodeFixed(elementType, raw, at: index * size)
+            guard let size = elementType.fixedSize else {
+                var position = 0
+                for _ in 0..<index {
+                    position +=
+                        8
+                        + Int(
+                            UInt64(
+                                littleEndian: raw.loadUnaligned(
+                                    fromByteOffset: position, as: UInt64.self)))
+                }
+                let length = Int(
+                    UInt64(
+                        littleEndian: raw.loadUnaligned(fromByteOffset: position, as: UInt64.self)))
+                return .string(
+                    String(decoding: raw[position + 8..<position + 8 + length], as: UTF8.self))
+            }
+            return decodeFixed(elementType, raw, at: index * size)
         }
     }
 }

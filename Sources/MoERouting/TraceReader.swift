@@ -41,6 +41,12 @@ public enum TraceReader {
     public static func read(path: String, options: TraceReadOptions = .init())
         throws(TraceError) -> Trace
     {
+        if let trace = try readInParallel(path: path, options: options) { return trace }
+        return try readInOrder(path: path, options: options)
+    }
+
+    /// Reads the file front to back on this thread, decompressing as it goes.
+    static func readInOrder(path: String, options: TraceReadOptions) throws(TraceError) -> Trace {
         let source = try TraceSource(path: path)
         var buffer: [UInt8] = []
         buffer.reserveCapacity(TraceSource.chunkSize * 2)
@@ -67,23 +73,10 @@ public enum TraceReader {
             }
             builder = nil  // keep the builder uniquely referenced while it grows
             defer { builder = current }
-            if isBlank(line) { return }
             do {
-                try current.add(line)
+                try current.consume(line, lineNumber: lineNumber, isLast: isLast)
             } catch {
-                let message = "column \(error.column): \(error.message)"
-                if isLast {
-                    current.trace.report.tornLastLine = lineNumber
-                    return
-                }
-                guard options.lenient else {
-                    throw .badLine(path: path, line: lineNumber, reason: message)
-                }
-                current.trace.report.skippedLines += 1
-                if current.trace.report.issues.count < options.maxIssues {
-                    current.trace.report.issues.append(
-                        TraceIssue(line: lineNumber, message: message))
-                }
+                throw .badLine(path: path, line: error.line, reason: error.message)
             }
         }
 
@@ -131,7 +124,7 @@ public enum TraceReader {
     }
 }
 
-private func isBlank(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+func isBlank(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
     line.allSatisfy { $0 == ASCII.space || $0 == ASCII.tab || $0 == ASCII.carriageReturn }
 }
 
@@ -152,6 +145,34 @@ struct TraceBuilder {
     }
 
     func finish() -> Trace { trace }
+
+    /// A bad line that fails the read (not lenient).
+    struct BadLine: Error {
+        var line: Int
+        var message: String
+    }
+
+    /// Adds one line (without its newline). Blank lines are skipped; a bad last line is a torn
+    /// tail; any other bad line is recorded under lenient options and thrown otherwise.
+    mutating func consume(_ line: UnsafeBufferPointer<UInt8>, lineNumber: Int, isLast: Bool)
+        throws(BadLine)
+    {
+        if isBlank(line) { return }
+        do {
+            try add(line)
+        } catch {
+            let message = "column \(error.column): \(error.message)"
+            if isLast {
+                trace.report.tornLastLine = lineNumber
+                return
+            }
+            guard options.lenient else { throw BadLine(line: lineNumber, message: message) }
+            trace.report.skippedLines += 1
+            if trace.report.issues.count < options.maxIssues {
+                trace.report.issues.append(TraceIssue(line: lineNumber, message: message))
+            }
+        }
+    }
 
     /// Parses one event line into the columns. On failure nothing is left behind.
     mutating func add(_ line: UnsafeBufferPointer<UInt8>) throws(LineError) {

@@ -12,6 +12,13 @@ enum Format {
         return String(value)
     }
 
+    /// A count split into its number and unit: (3.29, "M").
+    static func countParts(_ value: Int) -> (String, String) {
+        let text = count(value)
+        guard let space = text.firstIndex(of: " ") else { return (text, "") }
+        return (String(text[..<space]), String(text[text.index(after: space)...]))
+    }
+
     /// Bytes with a binary-ish human unit: 512 B, 8.2 MB, 1.25 GB (powers of 1000).
     static func bytes(_ value: Int) -> String {
         let v = Double(value)

@@ -39,7 +39,13 @@ public struct Glyphs: Sendable {
         barEighths: ["▏", "▎", "▍", "▌", "▋", "▊", "▉", "█"], barTrack: "·", fairTick: "┊",
         chosen: "◆", upperHalf: "▀", selectedMark: "•", dot: "·", scrubTrack: "─", scrubDone: "━",
         scrubKnob: "●", play: "▶", pause: "⏸", record: "●", replacement: "\u{FFFD}",
-        ellipsis: "…", moreLeft: "◂", moreRight: "▸", moreUp: "▴", moreDown: "▾")
+        ellipsis: "…", moreLeft: "◂", moreRight: "▸", moreUp: "▴", moreDown: "▾",
+        bigDigits: [
+            "0": ["█▀█", "█ █", "▀▀▀"], "1": ["▀█ ", " █ ", "▀▀▀"], "2": ["▀▀█", "█▀▀", "▀▀▀"],
+            "3": ["▀▀█", " ▀█", "▀▀▀"], "4": ["█ █", "▀▀█", "  ▀"], "5": ["█▀▀", "▀▀█", "▀▀▀"],
+            "6": ["█▀▀", "█▀█", "▀▀▀"], "7": ["▀▀█", "  █", "  ▀"], "8": ["█▀█", "█▀█", "▀▀▀"],
+            "9": ["█▀█", "▀▀█", "▀▀▀"], ".": [" ", " ", "▀"],
+        ])
 
     /// The ASCII table, for terminals without Unicode.
     public static let ascii = Glyphs(
@@ -48,7 +54,17 @@ public struct Glyphs: Sendable {
         barTrack: ".", fairTick: "|", chosen: "*", upperHalf: nil, selectedMark: "o", dot: "-",
         scrubTrack: "-",
         scrubDone: "=", scrubKnob: "O", play: ">", pause: "=", record: "*", replacement: "?",
-        ellipsis: "~", moreLeft: "<", moreRight: ">", moreUp: "^", moreDown: "v")
+        ellipsis: "~", moreLeft: "<", moreRight: ">", moreUp: "^", moreDown: "v",
+        bigDigits: [
+            "0": ["###", "# #", "###"], "1": [" # ", " # ", " # "], "2": ["###", " ##", "## "],
+            "3": ["###", " ##", "###"], "4": ["# #", "###", "  #"], "5": ["## ", " ##", "## "],
+            "6": ["#  ", "###", "###"], "7": ["###", "  #", "  #"], "8": ["###", "###", "###"],
+            "9": ["###", "###", "  #"], ".": [" ", " ", "."],
+        ])
+
+    /// Three-row digits for the demo's large counters: each of "0"..."9" and "." maps to its
+    /// three rows (all rows of a glyph have the same width).
+    public var bigDigits: [Character: [String]]
 
     /// The shade for a value in 0...1: 0 is blank, anything above 0 at least the faintest mark.
     public func shade(_ value: Double) -> Character {

@@ -60,6 +60,10 @@ enum ParametersPane {
         guard inner.width > 10, inner.height > 0 else { return }
         frame.hits.append((rect, .pane(.parameters)))
         let f = figures(history, token: anchor)
+        if context.kind == .demo, inner.height >= 5, inner.width >= 36 {
+            drawLarge(&frame, inner, f, context)
+            return
+        }
         func share(_ part: Int) -> String {
             f.total > 0 ? Format.percent(Double(part) / Double(f.total)) : "–"
         }
@@ -92,5 +96,35 @@ enum ParametersPane {
                 context.style(context.theme.title, [.bold]), limit: inner.maxX - x)
             frame.text("  " + row.2, x: x, y: y, context.labelStyle, limit: inner.maxX - x)
         }
+    }
+
+    /// The demo's large counters: active parameters per token in three-row digits beside the
+    /// total, then the experts touched and the bytes read.
+    static func drawLarge(
+        _ frame: inout Frame, _ inner: Rect, _ f: Figures, _ context: ScreenContext
+    ) {
+        let active = f.activeObserved ?? f.activeConfigured
+        let (number, unit) = Format.countParts(active)
+        let big = context.style(context.theme.highlight, [.bold])
+        frame.text(
+            "active parameters per token", x: inner.x, y: inner.y, context.labelStyle,
+            limit: inner.width)
+        var x = inner.x
+        for character in number {
+            guard let rows = context.glyphs.bigDigits[character] else { continue }
+            for (row, text) in rows.enumerated() {
+                frame.text(text, x: x, y: inner.y + 1 + row, big)
+            }
+            x += DisplayWidth.of(rows[0]) + 1
+        }
+        x += frame.text(unit, x: x, y: inner.y + 3, big)
+        let share = f.total > 0 ? Format.percent(Double(active) / Double(f.total)) : "–"
+        frame.text(
+            "  of " + Format.count(f.total) + " (" + share + ")", x: x, y: inner.y + 3,
+            context.textStyle, limit: inner.maxX - x)
+        let touched =
+            "experts touched \(f.touched)/\(f.touchable)" + context.separator
+            + (f.bytesRead.map { Format.bytes($0) + " read per token" } ?? "")
+        frame.text(touched, x: inner.x, y: inner.y + 4, context.textStyle, limit: inner.width)
     }
 }

@@ -71,6 +71,10 @@ public final class ScreenLoop {
     private var lastDraw = 0.0
     private var recentDecodeTimes: [Double] = []
     private var demo: DemoDirector?
+    /// The status message shown and when it appeared: messages clear after a few seconds.
+    private var shownMessage: String?
+    private var messageSince = 0.0
+    static let messageSeconds = 4.0
 
     /// Starts the terminal for `model`. Throws when there is no terminal or the theme is bad.
     init(
@@ -144,6 +148,16 @@ public final class ScreenLoop {
                         engine: engine)
                 }
                 demo = director
+            }
+
+            // status messages fade after a few seconds
+            if model.status.message != shownMessage {
+                shownMessage = model.status.message
+                messageSince = now
+            } else if shownMessage != nil && now - messageSince > Self.messageSeconds {
+                model.status.message = nil
+                shownMessage = nil
+                dirty = true
             }
 
             // draw when something changed, at most 30 times a second

@@ -17,8 +17,7 @@ func modelURL(_ given: String?) throws -> URL {
     {
         return URL(fileURLWithPath: fromEnvironment)
     }
-    let binary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-    let directory = binary.deletingLastPathComponent()
+    let directory = executableDirectory()
     let candidates = [
         directory.appendingPathComponent("moetop_moetop.resources/\(embeddedModelName)"),
         directory.appendingPathComponent("../share/moetop/\(embeddedModelName)").standardized,
@@ -48,8 +47,7 @@ func dataDirectory(_ name: String) -> URL? {
     if let root = ProcessInfo.processInfo.environment["MOETOP_DATA"], !root.isEmpty {
         candidates.append(URL(fileURLWithPath: root).appendingPathComponent(name))
     }
-    let binary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-    let directory = binary.deletingLastPathComponent()
+    let directory = executableDirectory()
     candidates.append(directory.appendingPathComponent("../share/moetop/\(name)").standardized)
     var checkout = directory
     for _ in 0..<4 {
@@ -63,4 +61,14 @@ func dataDirectory(_ name: String) -> URL? {
         FileManager.default.fileExists(atPath: $0.path, isDirectory: &isDirectory)
             && isDirectory.boolValue
     }
+}
+
+/// The folder of the running binary. `/proc/self/exe` first: `argv[0]` is only a bare name when
+/// moetop was found through `PATH`.
+func executableDirectory() -> URL {
+    if let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
+        return URL(fileURLWithPath: path).deletingLastPathComponent()
+    }
+    return URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        .deletingLastPathComponent()
 }

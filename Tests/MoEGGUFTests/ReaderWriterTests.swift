@@ -230,3 +230,16 @@ import Testing
         #expect(file.tensors.allSatisfy { $0.fileOffset % 32 == 0 })
     }
 }
+
+extension ReaderWriterTests {
+    @Test("array elements read one by one equal the decoded arrays")
+    func arrayElements() throws {
+        let metadata = try GGUFFile(path: Fixtures.path(Self.fixture)).metadata
+        let strings = try #require(try metadata.optionalArray("array.string"))
+        #expect(
+            (0..<strings.count).map { strings.element($0) }
+                == strings.strings()!.map { .string($0) })
+        let int16 = try #require(try metadata.optionalArray("array.int16"))
+        #expect((0..<int16.count).map { int16.element($0) } == [.int16(-32768), .int16(32767)])
+    }
+}

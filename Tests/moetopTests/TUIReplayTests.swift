@@ -54,6 +54,14 @@ import Testing
         "env -u NO_COLOR LANG=C.UTF-8 TERM=tmux-256color \(binary) \(arguments); echo EXIT=$?; stty -a; sleep 120"
     }
 
+    /// The number before `label` (e.g. the "12" of "12 tok ─" in the text pane's title).
+    static func count(of label: String, in screen: String) -> Int? {
+        guard let line = screen.split(separator: "\n").first(where: { $0.contains(label) }),
+            let range = line.range(of: #"\d+ "# + label, options: .regularExpression)
+        else { return nil }
+        return Int(line[range].split(separator: " ").first ?? "")
+    }
+
     /// Numbers in "a/b" form on the line that contains `label`.
     static func fraction(after label: String, in screen: String) -> (Int, Int)? {
         guard let line = screen.split(separator: "\n").first(where: { $0.contains(label) }),

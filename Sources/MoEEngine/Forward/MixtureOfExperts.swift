@@ -100,14 +100,16 @@ extension InferenceSession {
         matVec(downs, pool: pool)
     }
 
-    /// Prefill: each expert runs once on every token that chose it (gathered rows, sgemm), and
-    /// its rows are scattered back to their (token, rank) slots.
+    /// Prefill: each expert runs once on every token that chose it, and its rows are scattered
+    /// back to their (token, rank) slots. An expert with few tokens runs them as matrix-vector
+    /// products on its stored blocks; one with many is decoded once for sgemm.
     private func runExpertsForBatch(
         _ m: MixtureWeights, input: FloatBuffer, chosen: UnsafePointer<Int32>, count n: Int,
         output: FloatBuffer
     ) {
         let k = model.hyperparameters.expertsPerToken
         let e = model.hyperparameters.embeddingLength
+        let ff = m.expertWidth
 
         // which (token, rank) slots each expert serves
         var slots = Array(repeating: [Int](), count: m.expertCount)
@@ -115,21 +117,43 @@ extension InferenceSession {
 
         let gathered = FloatBuffer(count: n * e)  // [rows, E], rows ≤ n
         let results = FloatBuffer(count: n * e)  // [rows, E]
-        for (expert, served) in slots.enumerated() where !served.isEmpty {
+        let gate = FloatBuffer(count: n * ff)  // [rows, FFe]
+        let up = FloatBuffer(count: n * ff)  // [rows, FFe]
+        for (index, served) in slots.enumerated() where !served.isEmpty {
+            let expert = m.expert(index)
+            let rows = served.count
+
             // gather the inputs of the tokens this expert serves
-            for (row, index) in served.enumerated() {
-                gathered[row * e].update(from: input[(index / k) * e], count: e)
+            for (row, slot) in served.enumerated() {
+                gathered[row * e].update(from: input[(slot / k) * e], count: e)
             }
 
             // run the expert
-            swiGLU(
-                m.expert(expert), input: gathered.pointer, output: results.pointer,
-                count: served.count)
+            if rows <= Self.expertRowsForSgemm {
+                matVec(
+                    (0..<rows).flatMap { row in
+                        [
+                            MatVecProduct(expert.gate, gathered[row * e], gate[row * ff]),
+                            MatVecProduct(expert.up, gathered[row * e], up[row * ff]),
+                        ]
+                    }, pool: pool)
+                siluMul(gate.pointer, up.pointer, into: gate.pointer, count: rows * ff)
+                matVec(
+                    (0..<rows).map { MatVecProduct(expert.down, gate[$0 * ff], results[$0 * e]) },
+                    pool: pool)
+            } else {
+                swiGLU(expert, input: gathered.pointer, output: results.pointer, count: rows)
+            }
 
             // scatter to the (token, rank) slots
-            for (row, index) in served.enumerated() {
-                output[index * e].update(from: results[row * e], count: e)
+            for (row, slot) in served.enumerated() {
+                output[slot * e].update(from: results[row * e], count: e)
             }
         }
     }
+
+    /// Below this many tokens an expert's products are computed on its stored blocks instead of
+    /// decoding the expert for sgemm: decoding three matrices costs more than a few passes over
+    /// them.
+    static let expertRowsForSgemm = 16
 }
