@@ -223,6 +223,7 @@ public final class ScreenLoop {
         do { try recorder?.record(prompt: prompt) } catch { recordingFailed(error) }
         inbox.requestStop(false)
         model.generating = true
+        model.stopPending = false
         model.status.phase = .prefill
         let inbox = self.inbox
         let thread = Thread {
@@ -266,6 +267,7 @@ public final class ScreenLoop {
         for error in finished {
             engineThread = nil
             model.generating = false
+            model.stopPending = false
             model.status.phase = inbox.stopRequested ? .stopped : .idle
             if let error { model.status.message = "error: \(error)" }
             dirty = true

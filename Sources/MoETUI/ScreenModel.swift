@@ -29,6 +29,8 @@ public struct ScreenModel: Sendable {
     public var colorless: Bool
     /// Live: a turn is being generated.
     public var generating = false
+    /// A Ctrl-C asked the engine to stop and it has not finished yet: the next Ctrl-C quits.
+    public var stopPending = false
     /// Demo: the caption on the bottom line.
     public var caption = ""
 
@@ -125,7 +127,9 @@ public struct ScreenModel: Sendable {
             return nil
         }
         if key == .control("c") {
-            return generating ? .stopGeneration : .quit
+            guard generating, !stopPending else { return .quit }
+            stopPending = true
+            return .stopGeneration
         }
         if view.focus == .prompt, kind == .live {
             if let request = handlePrompt(key) { return request }

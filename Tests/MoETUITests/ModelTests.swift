@@ -32,7 +32,14 @@ import Testing
         model.generating = true
         #expect(press([.control("c")], &model) == [.stopGeneration])
         model.generating = false
+        model.stopPending = false
         #expect(press([.control("c")], &model) == [.quit])
+    }
+
+    @Test func secondControlCQuitsWhileTheStopIsPending() {
+        var model = ScreenModel(history: Fixture.history(), kind: .live)
+        model.generating = true
+        #expect(press([.control("c"), .control("c")], &model) == [.stopGeneration, .quit])
     }
 
     @Test func viewKeysChangeModeLayerTokenFocusAndZoom() {
