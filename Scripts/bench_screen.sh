@@ -18,10 +18,11 @@ echo "== idle CPU (10 s of a paused replay at 200x60)"
 command -v tmux >/dev/null || { echo "tmux missing: skipped" >&2; exit 0; }
 socket="moetop-bench-$$"
 tmux -L "$socket" new-session -d -s bench -x 200 -y 60 \
-    "env LANG=C.UTF-8 TERM=tmux-256color $bin replay --synthetic 48x128x8x2000"
+    "exec env LANG=C.UTF-8 TERM=tmux-256color $bin replay --synthetic 48x128x8x2000"
 trap 'tmux -L "$socket" kill-server 2>/dev/null || true' EXIT
 sleep 3
-pid=$(pgrep -f "$bin replay --synthetic 48x128x8x2000" | head -1)
+# the pane's process is moetop itself (exec): pgrep would also match the tmux server
+pid=$(tmux -L "$socket" display -p -t bench '#{pane_pid}')
 tmux -L "$socket" send-keys -t bench End
 sleep 1
 ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
