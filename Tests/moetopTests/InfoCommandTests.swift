@@ -209,6 +209,52 @@ import Testing
         #expect(noModel.stderrLines.count == 1)
     }
 
+    /// A real model file cut short at 48 places and with 48 seeded byte changes in its
+    /// header: each run exits 0 or 1 (never a signal), and a refusal is one line naming the file.
+    @Test("truncated and mutated models: exit 1 and one line, never a crash")
+    func truncatedAndMutatedModels() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "moetop-info-mutants-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let source = directory.appendingPathComponent("source.gguf")
+        let synth = try InfoHarness.run([
+            "synth", "--arch", "olmoe", "--out", source.path, "--layers", "2", "--hidden", "64",
+            "--experts", "4", "--expert-ff", "32", "--vocab", "300",
+        ])
+        try #require(synth.status == 0, "\(synth.stderr)")
+        let original = [UInt8](try Data(contentsOf: source))
+
+        var generator = SeededGenerator(seed: 20_261_204)
+        var variants: [(String, [UInt8])] = (1...48).map { index in
+            let length = original.count * index / 49
+            return ("cut-\(length).gguf", Array(original.prefix(length)))
+        }
+        let headerEnd = min(original.count, 8192)
+        for index in 0..<48 {
+            var bytes = original
+            for _ in 0...(index % 4) {
+                bytes[Int(generator.next() % UInt64(headerEnd))] = UInt8(
+                    truncatingIfNeeded: generator.next())
+            }
+            variants.append(("mutant-\(index).gguf", bytes))
+        }
+        var refused = 0
+        for (name, bytes) in variants {
+            let url = directory.appendingPathComponent(name)
+            try Data(bytes).write(to: url)
+            let run = try InfoHarness.run(["info", url.path])
+            #expect(run.status == 0 || run.status == 1, "\(name): status \(run.status)")
+            if run.status == 1 {
+                refused += 1
+                #expect(run.stderrLines.count == 1, "\(name): \(run.stderr)")
+                #expect(run.stderr.hasPrefix("moetop: \(url.path)"), "\(name): \(run.stderr)")
+            }
+        }
+        // every cut is refused; a changed byte may land where any value is valid (a string)
+        #expect(refused >= 48, "refused \(refused) of \(variants.count)")
+    }
+
     @Test(
         "misuse exits 2 with one line",
         arguments: [
@@ -227,5 +273,18 @@ import Testing
         #expect(run.status == 0)
         #expect(run.stdout.contains("usage: moetop info"))
         #expect(run.stderr.isEmpty)
+    }
+}
+
+/// SplitMix64: a seeded generator, so a failing mutant can be made again.
+private struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }
