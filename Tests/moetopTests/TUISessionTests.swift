@@ -144,4 +144,28 @@ import Testing
             "live:\n\(livePane.joined(separator: "\n"))\nreplay:\n\(replayPane.joined(separator: "\n"))"
         )
     }
+
+    /// `moetop demo`: the attract loop streams the first sample prompt's answer with the large
+    /// counters, and any key ends it with the terminal restored.
+    @Test(.enabled(if: ready, "needs tmux, the moetop binary and the embedded model"))
+    func demoStreamsWithLargeCountersUntilAKey() throws {
+        let binary = try #require(TmuxSession.moetopBinary())
+        let session = try TmuxSession(
+            command: TUIReplayTests.paneCommand(binary, "demo --threads 2"), width: 100,
+            height: 30)
+        defer { session.kill() }
+        var screen = try session.waitFor(seconds: 30) {
+            ($0.range(of: #"[1-9]\d* tok ─"#, options: .regularExpression) != nil)
+                && $0.contains("tok/s")
+        }
+        #expect(screen.contains("demo 1/"), "screen:\n\(screen)")
+        #expect(screen.contains("active parameters per token"), "screen:\n\(screen)")
+        #expect(screen.contains("any key exits"), "screen:\n\(screen)")
+        #expect(Self.heatmapRows(screen).count == Self.layerCount, "screen:\n\(screen)")
+        try session.sendKeys("x")
+        screen = try session.waitFor { $0.contains("EXIT=") && $0.contains("icanon") }
+        #expect(screen.contains("EXIT=0"), "screen:\n\(screen)")
+        let modes = screen.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == ";" })
+        #expect(modes.contains("icanon") && !modes.contains("-icanon"), "screen:\n\(screen)")
+    }
 }
