@@ -44,12 +44,24 @@ enum StatusBar {
             " moetop ", x: x, y: rect.y,
             context.style(theme.title, on: theme.selectedBackground, [.bold, .reverse]),
             limit: rect.width)
+        // whole fields only, each in the longest form that fits; the name is cut if it must be
         let shared = model.sharedExpertCount > 0 ? " +\(model.sharedExpertCount) shared" : ""
-        let left =
-            " " + model.name + dot + model.architecture + dot
-            + "\(model.moeLayers.count) MoE layers x \(model.expertCount) experts" + dot
-            + "top-\(model.expertsPerToken)" + shared
+        let shape = "\(model.moeLayers.count)x\(model.expertCount)"
+        let fields: [[String]] = [
+            [model.architecture],
+            ["\(model.moeLayers.count) MoE layers x \(model.expertCount) experts", shape],
+            ["top-\(model.expertsPerToken)" + shared, "top-\(model.expertsPerToken)"],
+        ]
         let leftRoom = max(0, rect.maxX - rightWidth - x - 1)
+        var left = " " + model.name
+        for forms in fields {
+            guard
+                let fitting = forms.first(where: {
+                    DisplayWidth.of(left + dot + $0) <= leftRoom
+                })
+            else { break }
+            left += dot + fitting
+        }
         frame.text(left, x: x, y: rect.y, context.textStyle, limit: leftRoom)
 
         // right
