@@ -12,10 +12,24 @@ import Testing
 
     @Test("dequantised bits equal gguf-py's", arguments: dequantisedTypes)
     func dequantiseMatchesReference(type: GGMLType) throws {
-        let file = try GGUFFile(path: Fixtures.path("quants/dequant_\(type.name).gguf"))
+        try expectDequantisation(of: "quants/dequant_\(type.name)", type: type)
+    }
+
+    /// Blocks written by llama.cpp's own quantizer (`llama_model_quantize`, from an F32 model
+    /// that moetop's writer made): Scripts/fixtures/llamacpp_quants.py.
+    @Test(
+        "llama.cpp-quantised blocks dequantise as gguf-py does",
+        arguments: [GGMLType.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K])
+    func llamaCppQuantisedBlocks(type: GGMLType) throws {
+        try expectDequantisation(of: "quants/llamacpp_\(type.name)", type: type)
+    }
+
+    /// `stem.gguf` holds one tensor `t` of `type`; `stem.f32`, its reference values' bits.
+    func expectDequantisation(of stem: String, type: GGMLType) throws {
+        let file = try GGUFFile(path: Fixtures.path("\(stem).gguf"))
         let tensor = try #require(file.tensor(named: "t"))
         #expect(tensor.type == type)
-        let expected = try Fixtures.words("quants/dequant_\(type.name).f32")
+        let expected = try Fixtures.words("\(stem).f32")
         #expect(expected.count == tensor.elementCount)
 
         // row by row, as the engine does
