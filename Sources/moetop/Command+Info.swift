@@ -223,9 +223,12 @@ struct InfoReport: Encodable {
             let perExpert =
                 Set(parameters.perExpert).count == 1
                 ? formatCount(parameters.perExpert[0]) : "\(parameters.perExpert)"
+            // layers stored in mixed types (Q4_K_M) give a range of sizes
             let perExpertBytes =
                 Set(parameters.perExpertBytes).count == 1
-                ? formatBytes(parameters.perExpertBytes[0]) : "\(parameters.perExpertBytes)"
+                ? formatBytes(parameters.perExpertBytes[0])
+                : formatBytes(parameters.perExpertBytes.min()!) + " to "
+                    + formatBytes(parameters.perExpertBytes.max()!)
             line("", "one routed expert: \(perExpert) parameters, \(perExpertBytes) per MoE layer")
         }
 
