@@ -85,7 +85,7 @@ func sessionSettings(_ options: Arguments, defaultTokens: Int) throws -> Session
 }
 
 /// Where `s` records when no `--trace` was given: `$XDG_DATA_HOME/moetop/traces/` (or
-/// `~/.local/share/moetop/traces/`), one timestamped file per recording.
+/// `~/.local/share/moetop/traces/`), one timestamped file per recording (`moetop-<UTC time>.jsonl`).
 func defaultTracePath() throws -> String {
     let environment = ProcessInfo.processInfo.environment
     let data =
@@ -96,7 +96,15 @@ func defaultTracePath() throws -> String {
     let formatter = DateFormatter()
     formatter.dateFormat = "yyyyMMdd-HHmmss"
     formatter.timeZone = TimeZone(identifier: "UTC")
-    return folder + "/moetop-\(formatter.string(from: Date())).jsonl"
+    // two recordings within one second get -2, -3 ...: a recording never overwrites another
+    let stem = folder + "/moetop-\(formatter.string(from: Date()))"
+    var path = stem + ".jsonl"
+    var number = 1
+    while FileManager.default.fileExists(atPath: path) {
+        number += 1
+        path = stem + "-\(number).jsonl"
+    }
+    return path
 }
 
 /// The engine's generator as the screen's `SessionEngine`: turns continue the conversation.

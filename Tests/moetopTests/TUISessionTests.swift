@@ -1,4 +1,5 @@
 import Foundation
+import MoERouting
 import Testing
 
 /// End-to-end: the live session on the embedded moetop-tiny (4 MoE layers x 16 experts, top-2),
@@ -25,6 +26,14 @@ import Testing
             else { return nil }
             return String(line[line.index(after: range.lowerBound)...])
         }
+    }
+
+    /// The session's token count in the Text pane's title (`╭─ Text · ... ── 15 tok ─`).
+    static func sessionTokens(_ screen: String) -> Int? {
+        guard let line = screen.split(separator: "\n").first(where: { $0.contains("─ Text ·") }),
+            let range = line.range(of: #"\d+ tok ─"#, options: .regularExpression)
+        else { return nil }
+        return Int(line[range].split(separator: " ")[0])
     }
 
     /// The Router pane's own text on every line (what lies right of its left border), from its
@@ -167,5 +176,51 @@ import Testing
         #expect(screen.contains("EXIT=0"), "screen:\n\(screen)")
         let modes = screen.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == ";" })
         #expect(modes.contains("icanon") && !modes.contains("-icanon"), "screen:\n\(screen)")
+    }
+
+    /// The `s` key records to the XDG data folder: twice in a row gives two files, each a
+    /// valid trace of what was generated while it was on.
+    @Test(.enabled(if: ready, "needs tmux, the moetop binary and the embedded model"))
+    func sKeyRecordsToTheDataFolder() throws {
+        let binary = try #require(TmuxSession.moetopBinary())
+        let data = FileManager.default.temporaryDirectory
+            .appendingPathComponent("moetop-xdg-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: data) }
+        let session = try TmuxSession(
+            command: "env XDG_DATA_HOME='\(data.path)' "
+                + TUIReplayTests.paneCommand(binary, "--temp 0 -n 8 --threads 2"),
+            width: 100, height: 30)
+        defer { session.kill() }
+        _ = try session.waitFor { $0.contains("type a prompt") }
+        var tokens = 0
+        for turn in 0..<2 {
+            // leave the prompt, start recording, send a prompt, wait, stop recording
+            try session.sendKeys("Escape")
+            try session.sendKeys("s")
+            var screen = try session.waitFor { $0.contains("REC") }
+            #expect(screen.contains("REC moetop-"), "screen:\n\(screen)")
+            try session.sendKeys("Enter")
+            try session.type("Permission is hereby granted \(turn)")
+            try session.sendKeys("Enter")
+            // the text pane's title counts the session's tokens: prompt and 8 answer tokens more
+            screen = try session.waitFor(seconds: 60) {
+                $0.contains("idle") && (Self.sessionTokens($0) ?? 0) >= tokens + 9
+            }
+            tokens = try #require(Self.sessionTokens(screen), "\(screen)")
+            try session.sendKeys("s")
+            screen = try session.waitFor { !$0.contains("REC moetop-") }
+            #expect(!screen.contains("REC moetop-"), "screen:\n\(screen)")
+        }
+        try session.sendKeys("q")
+        _ = try session.waitFor { $0.contains("EXIT=") }
+
+        let folder = data.appendingPathComponent("moetop/traces")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
+        #expect(files.count == 2, "\(files)")
+        for file in files {
+            let trace = try TraceReader.read(path: folder.appendingPathComponent(file).path)
+            #expect(trace.count >= 8, "\(file): \(trace.count) tokens")
+            #expect(trace.expertCount == Self.expertCount)
+        }
     }
 }
