@@ -40,7 +40,10 @@ let package = Package(
             name: "moetop",
             dependencies: [
                 "MoEGGUF", "MoETokenizer", "MoERouting", "MoEEngine", "MoEAudit", "MoETUI",
-            ]),
+            ],
+            // moetop-tiny, the embedded default model (Training/README.md): beside the binary
+            // in moetop_moetop.resources/ after `swift build`.
+            resources: [.copy("Resources/moetop-tiny.gguf")]),
 
         .testTarget(
             name: "MoEGGUFTests", dependencies: ["MoEGGUF"], resources: [.copy("Fixtures")]),
