@@ -37,7 +37,9 @@ def main():
             best_prefill = max(best_prefill, args.prompt / (time.perf_counter() - start))
             start = time.perf_counter()
             for _ in range(args.tokens):
-                token = int(np.argmax(llm.scores[llm.n_tokens - 1]))
+                # the last token's logits (llama-cpp-python keeps `scores` only with logits_all)
+                logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),))
+                token = int(np.argmax(logits))
                 llm.eval([token])
             decode_seconds += time.perf_counter() - start
         print(json.dumps({"engine": "llama.cpp", "model": path, "threads": args.threads,
