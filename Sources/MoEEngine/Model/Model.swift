@@ -15,7 +15,8 @@ public final class Model: Sendable {
     public let hyperparameters: Hyperparameters
     /// What the screen and traces need to know about the model.
     public let description: ModelDescription
-    nonisolated(unsafe) let weights: ModelWeights
+    /// Every block's weights, views into the mapped file.
+    let weights: ModelWeights
 
     /// Loads and validates the model at `url`: metadata, architecture, every tensor's shape and
     /// type. Throws `GGUFError` for a malformed file, `EngineError` for a model the engine
