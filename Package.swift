@@ -1,6 +1,13 @@
 // swift-tools-version:6.0
 // moetop: a terminal monitor for the router of a Mixture-of-Experts language model.
+import Foundation
 import PackageDescription
+
+// The release kernels are built for the processor that builds them (AVX2 and FMA where it has
+// them), as llama.cpp builds by default; MOETOP_PORTABLE=1 builds them for any processor of
+// the architecture instead (x86-64: SSE2), for a binary that runs on other machines.
+let kernelTarget: [String] =
+    ProcessInfo.processInfo.environment["MOETOP_PORTABLE"] == "1" ? [] : ["-target-cpu", "native"]
 
 let package = Package(
     name: "moetop",
@@ -30,7 +37,9 @@ let package = Package(
         .target(
             name: "MoEEngine",
             dependencies: ["MoEGGUF", "MoETokenizer", "MoERouting", "COpenBLAS"],
-            swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
+            swiftSettings: [
+                .unsafeFlags(["-Ounchecked"] + kernelTarget, .when(configuration: .release))
+            ]),
         // The expert-collapse audit and its reports.
         .target(name: "MoEAudit", dependencies: ["MoEEngine", "MoERouting"]),
         // The ncurses screen, panes, themes, input, replay transport.

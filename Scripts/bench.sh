@@ -7,9 +7,8 @@
 # usage: Scripts/bench.sh [TYPE...]        (default: Q8_0 Q4_K_M F16)
 # environment: THREADS (2), PROMPT (128), TOKENS (64), BENCH_DIR (/tmp/moetop-anchor),
 #              FRESH=1 to synthesise the models again,
-#              NATIVE=1 to build for this machine's processor (-target-cpu native, in
-#              .build/native), as llama.cpp builds by default; the plain build targets any
-#              x86-64 (SSE2), so its SIMD is half as wide as AVX2's.
+#              PORTABLE=1 to measure the portable build (MOETOP_PORTABLE=1, in .build/portable:
+#              SSE2 on x86-64) instead of the default one, which targets this processor.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,10 +19,9 @@ dir=${BENCH_DIR:-/tmp/moetop-anchor}
 types=("$@")
 [ ${#types[@]} -gt 0 ] || types=(Q8_0 Q4_K_M F16)
 
-if [ "${NATIVE:-0}" = 1 ]; then
-    swift build -c release --product moetop --scratch-path .build/native \
-        -Xswiftc -target-cpu -Xswiftc native >&2
-    bin=.build/native/release/moetop
+if [ "${PORTABLE:-0}" = 1 ]; then
+    MOETOP_PORTABLE=1 swift build -c release --product moetop --scratch-path .build/portable >&2
+    bin=.build/portable/release/moetop
 else
     swift build -c release --product moetop >&2
     bin=.build/release/moetop

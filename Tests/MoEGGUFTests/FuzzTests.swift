@@ -141,7 +141,7 @@ struct SplitMix64: RandomNumberGenerator {
             iterations += 1
             if let lastInputPath {
                 // so that a crash leaves its input behind for replaying
-                FileManager.default.createFile(atPath: lastInputPath, contents: Data(mutant))
+                _ = FileManager.default.createFile(atPath: lastInputPath, contents: Data(mutant))
             }
             do {
                 let file = try GGUFFile(bytes: mutant, path: "fuzz.gguf")
