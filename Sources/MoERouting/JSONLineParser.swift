@@ -281,6 +281,20 @@ struct JSONLineParser {
         if p < end, p.pointee == ASCII.dot {
             p += 1
             var fractionDigits = 0
+            // eight digits at a time while they fit the 19 significant digits kept (router
+            // weights and probabilities are written with 7 to 9 of them)
+            while end - p >= 8, significant <= 11, let chunk = eightDigits(p) {
+                let before = mantissa
+                mantissa = mantissa &* 100_000_000 &+ chunk
+                if before != 0 {
+                    significant += 8
+                } else if chunk != 0 {
+                    significant = decimalDigitCount(chunk)
+                }
+                exponent -= 8
+                fractionDigits += 8
+                p += 8
+            }
             while p < end, p.pointee >= ASCII.zero, p.pointee <= ASCII.nine {
                 let digit = UInt64(p.pointee &- ASCII.zero)
                 if significant < 19 {
@@ -396,6 +410,33 @@ struct JSONLineParser {
         }
         p += count
     }
+}
+
+/// The value of the eight ASCII digits at `p`, or nil when any of the eight bytes is not a
+/// digit. SWAR: the bytes are read as one little-endian word, checked together, and combined
+/// pairwise (2 digits, then 4, then 8) by three multiplications.
+@inline(__always) private func eightDigits(_ p: UnsafePointer<UInt8>) -> UInt64? {
+    let word = UInt64(littleEndian: UnsafeRawPointer(p).loadUnaligned(as: UInt64.self))
+    // every byte is 0x30...0x39: high nibble 3, and adding 6 does not carry into it
+    let highNibbles = word & 0xF0F0_F0F0_F0F0_F0F0
+    let carried = (word &+ 0x0606_0606_0606_0606) & 0xF0F0_F0F0_F0F0_F0F0
+    guard highNibbles | (carried >> 4) == 0x3333_3333_3333_3333 else { return nil }
+    // byte i holds digit i (the first digit in the lowest byte)
+    var v = word & 0x0F0F_0F0F_0F0F_0F0F
+    v = (v &* (10 << 8 + 1)) >> 8  // byte pairs: 10 * d[2i] + d[2i+1] in the low byte
+    v = ((v & 0x00FF_00FF_00FF_00FF) &* (100 << 16 + 1)) >> 16  // 4-digit groups
+    v = ((v & 0x0000_FFFF_0000_FFFF) &* (10_000 << 32 + 1)) >> 32  // all 8
+    return v
+}
+
+/// Decimal digits of `value` (1...99_999_999).
+@inline(__always) private func decimalDigitCount(_ value: UInt64) -> Int {
+    if value >= 10_000 {
+        if value >= 1_000_000 { return value >= 10_000_000 ? 8 : 7 }
+        return value >= 100_000 ? 6 : 5
+    }
+    if value >= 100 { return value >= 1_000 ? 4 : 3 }
+    return value >= 10 ? 2 : 1
 }
 
 @inline(__always) private func memcmpEqual(

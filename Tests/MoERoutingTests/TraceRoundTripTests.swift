@@ -118,3 +118,46 @@ import Testing
         #expect(throws: TraceError.self) { try writer.write(prompt: "late") }
     }
 }
+
+/// The number parser's eight-digits-at-a-time path against Swift's own `Float(String)`: the
+/// fraction lengths around 8 and 16, leading zeros, a non-digit inside the eight bytes, more
+/// than 19 significant digits, exponents, and random floats printed shortest.
+@Suite struct FloatParsingTests {
+    static let texts: [String] = [
+        "0.23716915", "0.053411048", "0.00012345678", "0.000000001", "0.12345678",
+        "0.1234567", "0.123456789012345678", "0.12345678901234567890123", "12345678.87654321",
+        "0.99999999", "1.00000000", "0.00000000", "-0.048587470", "0.1234567e-3", "7.5E+2",
+        "0.30000001192092896", "3.4028235e38", "1.1754944e-38", "1e-45", "0.5",
+    ]
+
+    static func parse(_ text: String) throws -> Float {
+        var bytes = Array(text.utf8)
+        bytes.append(UInt8(ascii: ","))  // a non-digit right after, as inside an array
+        return try bytes.withUnsafeBufferPointer { buffer throws -> Float in
+            var parser = JSONLineParser(buffer)
+            return try parser.parseFloat("a test value")
+        }
+    }
+
+    @Test(arguments: texts)
+    func equalsSwiftsParser(text: String) throws {
+        let expected = try #require(Float(text))
+        #expect(try Self.parse(text).bitPattern == expected.bitPattern, "\(text)")
+    }
+
+    /// 20,000 seeded random floats of magnitudes 1e-10 to 1e3, printed shortest by Swift.
+    @Test func randomFloatsRoundTrip() throws {
+        var state: UInt64 = 20_261_204
+        func next() -> UInt64 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return state >> 33
+        }
+        for _ in 0..<20_000 {
+            let bits =
+                UInt32(truncatingIfNeeded: next()) & 0x007F_FFFF | (UInt32(97 + next() % 40) << 23)
+            let value = Float(bitPattern: bits)
+            let text = "\(value)"
+            #expect(try Self.parse(text).bitPattern == value.bitPattern, "\(text)")
+        }
+    }
+}
