@@ -55,7 +55,7 @@ enum BuiltinThemes {
             "light",
             #"""
             # moetop light: for terminals with a light background. btop theme format.
-            theme[main_bg]=""
+            theme[main_bg]="#fafafa"
             theme[main_fg]="#262626"
             theme[title]="#000000"
             theme[hi_fg]="#005faf"

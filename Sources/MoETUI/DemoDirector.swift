@@ -70,7 +70,11 @@ struct DemoDirector {
         }
         let prompt = index >= 0 && !prompts.isEmpty ? prompts[index] : nil
         let caption =
-            (prompt.map { "demo \(index + 1)/\(prompts.count)  \($0.label): \($0.text)" }
+            (prompt.map {
+                // one line: the prompt's line breaks and tabs become spaces
+                let text = String($0.text.map { $0.isNewline || $0 == "\t" ? " " : $0 })
+                return "demo \(index + 1)/\(prompts.count)  \($0.label): \(text)"
+            }
                 ?? "demo starting") + "    any key exits"
         if model.caption != caption {
             model.caption = caption

@@ -133,14 +133,16 @@ public struct ScreenModel: Sendable {
         }
         if view.focus == .prompt, kind == .live {
             if let request = handlePrompt(key) { return request }
-            if view.focus == .prompt { return nil }
+            // the prompt used the key; only a click goes on to the panes (it selects what it
+            // hit). Tab had already moved the focus once, and went on to move it again.
+            guard case .mouse = key else { return nil }
         }
         if kind == .replay, handleTransport(key, frame: frame, now: now) { return nil }
         return handleView(key, frame: frame, info: info)
     }
 
-    /// Keys while the prompt has focus. Returns a request, or nil (the key was used, or focus
-    /// left the prompt and the key is not for the editor).
+    /// Keys while the prompt has focus. Returns a request, or nil when the key was used here
+    /// (Esc, Tab and clicks also move the focus off the prompt).
     private mutating func handlePrompt(_ key: Key) -> ScreenRequest? {
         switch key {
         case .escape:

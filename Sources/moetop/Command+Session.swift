@@ -137,11 +137,15 @@ final class EngineSession: SessionEngine, @unchecked Sendable {
         prompt: String, settings: SessionSettings, emit: (TokenStep) -> Void,
         shouldStop: () -> Bool
     ) throws {
-        // the new prompt after the transcript; start over when the context would overflow
+        // the new prompt after the transcript, on a line of its own; start over when the
+        // context would overflow
+        let separator =
+            transcript.last.map { generator.tokenizer.decode([$0]).hasSuffix("\n") } ?? true
+            ? "" : "\n"
         var tokens =
             transcript.isEmpty
             ? generator.tokenize(prompt)
-            : transcript + generator.tokenizer.encode(prompt, addSpecial: false)
+            : transcript + generator.tokenizer.encode(separator + prompt, addSpecial: false)
         var alreadyShown = transcript.count
         if tokens.count + settings.maxTokens > generator.session.contextLength {
             tokens = generator.tokenize(prompt)

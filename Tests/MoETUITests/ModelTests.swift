@@ -36,6 +36,17 @@ import Testing
         #expect(press([.control("c")], &model) == [.quit])
     }
 
+    /// Tab from the prompt moves to the Text pane, once (it used to go on to the Router).
+    @Test func tabFromThePromptGoesToTheTextPane() {
+        var model = ScreenModel(history: Fixture.history(), kind: .live)
+        model.view.focus = .prompt
+        _ = press([.tab], &model)
+        #expect(model.view.focus == .text)
+        model.view.focus = .prompt
+        _ = press([.backTab], &model)
+        #expect(model.view.focus == .parameters)
+    }
+
     @Test func secondControlCQuitsWhileTheStopIsPending() {
         var model = ScreenModel(history: Fixture.history(), kind: .live)
         model.generating = true
