@@ -104,7 +104,8 @@ enum TextPane {
         }
     }
 
-    /// Lays tokens out in rows of `width` columns: newlines break rows, tabs advance to the
+    /// Lays tokens out in rows of `width` columns: words wrap whole (a word longer than a row
+    /// is broken), newlines break rows, tabs advance to the
     /// next stop, wide characters take two columns and wrap whole, control characters show as
     /// the replacement glyph. A token that is only a newline gets one cell at the end of its
     /// row so that it can be selected.
@@ -114,6 +115,9 @@ enum TextPane {
         var placed: [Placed] = []
         var x = 0
         var row = 0
+        // the word being placed: index of its first cell in `placed`, and its column
+        var wordStart: Int?
+        var wordX = 0
         let replacement = glyphs.replacement.unicodeScalars.first!
         for token in range {
             var visible = false
@@ -128,6 +132,7 @@ enum TextPane {
                     visible = true
                     x = 0
                     row += 1
+                    wordStart = nil
                     continue
                 }
                 if scalar == "\r" { continue }
@@ -140,6 +145,7 @@ enum TextPane {
                     visible = true
                     x = next
                     if x >= width { x = 0; row += 1 }
+                    wordStart = nil
                     continue
                 }
                 var shown = scalar
@@ -150,9 +156,32 @@ enum TextPane {
                     columns = 1
                 }
                 if columns > width { continue }
+                if shown == " " {
+                    wordStart = nil
+                } else if wordStart == nil || columns == 2 {
+                    // a wide character (CJK) may start a row on its own
+                    wordStart = placed.count
+                    wordX = x
+                }
                 if x + columns > width {
-                    x = 0
-                    row += 1
+                    if shown != " ", let start = wordStart, start < placed.count, wordX > 0 {
+                        // the word so far moves down to start the next row
+                        for index in start..<placed.count {
+                            placed[index].x -= wordX
+                            placed[index].row += 1
+                        }
+                        x -= wordX
+                        row += 1
+                        wordX = 0
+                    }
+                    if x + columns > width {
+                        x = 0
+                        row += 1
+                        if shown != " " {
+                            wordStart = placed.count
+                            wordX = 0
+                        }
+                    }
                 }
                 placed.append(Placed(token: token, x: x, row: row, scalar: shown, width: columns))
                 visible = true

@@ -85,6 +85,25 @@ import Testing
         #expect(placed.first { $0.token == 2 && $0.scalar == "d" }?.x == 4)
     }
 
+    /// Words wrap whole, across token boundaries ("CONNECTI|ON" was split); a word longer
+    /// than the row is broken.
+    @Test func wrapKeepsWordsWhole() {
+        _ = Fixture.locale
+        let steps = ["IN", " CONNECT", "ION", " WITH", " abcdefghijkl"].enumerated().map {
+            TokenStep(tokenID: 0, piece: $1, position: $0, phase: .decode, records: [])
+        }
+        let placed = TextPane.wrap(Fixture.history(steps), 0..<5, width: 10, glyphs: .unicode)
+        var rows: [Int: String] = [:]
+        for cell in placed { rows[cell.row, default: ""].unicodeScalars.append(cell.scalar) }
+        #expect(rows[0] == "IN ")
+        #expect(rows[1] == "CONNECTION")
+        #expect(rows[2] == " WITH ")
+        #expect(rows[3] == "abcdefghij")
+        #expect(rows[4] == "kl")
+        // the moved cells keep their tokens, so clicks still select the right one
+        #expect(placed.filter { $0.row == 1 }.map(\.token) == [1, 1, 1, 1, 1, 1, 1, 2, 2, 2])
+    }
+
     @Test func noColorFramesCarryNoColourAndMarkChosenExpertsWithGlyphs() {
         var context = ScreenContext(history: Fixture.history(), colorless: true)
         context.view.heatmapMode = .token
