@@ -20,13 +20,22 @@ public struct SequenceCounts: Sendable, Equatable {
     public private(set) var top1Repeats = 0
     /// Σ over pairs of |S_t ∩ S_{t−1}| / |S_t|.
     public private(set) var overlapSum = 0.0
-    /// M, row-major. `[expertCount, expertCount]`.
-    public private(set) var coActivation: [Int]
+    /// M, row-major `[expertCount, expertCount]`, for up to `denseExpertLimit` experts; empty
+    /// above that, where `sparseCoActivation` holds the pairs seen.
+    private var coActivation: [Int]
+    /// M[a][b] at key a·E + b, for layers of more than `denseExpertLimit` experts (a dense
+    /// table of 32,767 experts would take 8 GB for a layer).
+    private var sparseCoActivation: [Int: Int] = [:]
     private var previous: [Int32] = []
+
+    /// Layers up to this many experts count pairs in a dense table (2 MB at 512).
+    public static let denseExpertLimit = 512
 
     public init(expertCount: Int) {
         self.expertCount = expertCount
-        self.coActivation = Array(repeating: 0, count: expertCount * expertCount)
+        self.coActivation =
+            expertCount <= Self.denseExpertLimit
+            ? Array(repeating: 0, count: expertCount * expertCount) : []
     }
 
     /// Adds one token's chosen experts, best first. Ids outside 0..<E are ignored.
@@ -46,9 +55,15 @@ public struct SequenceCounts: Sendable, Equatable {
         previous = chosen
 
         // co-activation within this token
+        let dense = !coActivation.isEmpty || expertCount == 0
         for a in chosen {
             for b in chosen {
-                coActivation[Int(a) * expertCount + Int(b)] += 1
+                let key = Int(a) * expertCount + Int(b)
+                if dense {
+                    coActivation[key] += 1
+                } else {
+                    sparseCoActivation[key, default: 0] += 1
+                }
             }
         }
     }
@@ -70,7 +85,8 @@ public struct SequenceCounts: Sendable, Equatable {
 
     /// M[a][b]: tokens that chose both a and b (the load of a when a = b).
     public func count(_ a: Int, _ b: Int) -> Int {
-        coActivation[a * expertCount + b]
+        let key = a * expertCount + b
+        return coActivation.isEmpty ? sparseCoActivation[key, default: 0] : coActivation[key]
     }
 
     /// P(b chosen | a chosen) = M[a][b] / M[a][a]. Nil when a was never chosen.
@@ -82,9 +98,15 @@ public struct SequenceCounts: Sendable, Equatable {
     /// The `n` most frequent pairs a < b, most frequent first (ties: lower ids first).
     public func topPairs(_ n: Int) -> [(a: Int, b: Int, count: Int)] {
         var result: [(a: Int, b: Int, count: Int)] = []
-        for a in 0..<expertCount {
-            for b in (a + 1)..<max(a + 1, expertCount) where count(a, b) > 0 {
-                result.append((a, b, count(a, b)))
+        if coActivation.isEmpty {
+            for (key, count) in sparseCoActivation where key / expertCount < key % expertCount {
+                result.append((key / expertCount, key % expertCount, count))
+            }
+        } else {
+            for a in 0..<expertCount {
+                for b in (a + 1)..<max(a + 1, expertCount) where count(a, b) > 0 {
+                    result.append((a, b, count(a, b)))
+                }
             }
         }
         result.sort { $0.count != $1.count ? $0.count > $1.count : ($0.a, $0.b) < ($1.a, $1.b) }

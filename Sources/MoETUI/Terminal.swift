@@ -357,17 +357,21 @@ public final class Terminal {
         invalidate()
     }
 
-    /// SIGINT, SIGTERM and SIGHUP set `receivedSignal`; the loop restores the terminal and
-    /// exits. (In raw mode Ctrl-C is a key, so SIGINT only comes from `kill`.)
+    /// SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 set `receivedSignal`; the loop
+    /// restores the terminal and exits. (In raw mode Ctrl-C is a key, so SIGINT only comes from
+    /// `kill`; SIGQUIT would otherwise start the Swift runtime's crash backtrace over the
+    /// screen.) SIGPIPE is ignored: a closed pipe is a write error, not a raw terminal.
     /// The signals are also unblocked, with SIGWINCH: a parent can start moetop with them
     /// blocked (test runners, some job control), and then resizes and SIGTERM would never arrive.
     private static func installSignalHandlers() {
-        for number in [SIGINT, SIGTERM, SIGHUP] {
+        let stopping = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2]
+        for number in stopping {
             signal(number) { receivedSignal = $0 }
         }
+        signal(SIGPIPE, SIG_IGN)
         var set = sigset_t()
         sigemptyset(&set)
-        for number in [SIGINT, SIGTERM, SIGHUP, SIGWINCH] { sigaddset(&set, number) }
+        for number in stopping + [SIGWINCH] { sigaddset(&set, number) }
         pthread_sigmask(SIG_UNBLOCK, &set, nil)
     }
 

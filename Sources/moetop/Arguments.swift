@@ -13,6 +13,13 @@ struct Arguments {
     private var flags: Set<String> = []
     private(set) var positional: [String] = []
     let command: String
+    /// Before each message: "generate: " for a subcommand, nothing for the interactive
+    /// session (`command` "moetop"), whose errors main already starts with "moetop: ".
+    private var prefix: String { command == "moetop" ? "" : "\(command): " }
+    /// Where the usage is: "moetop generate --help", or "moetop --help".
+    private var helpCommand: String {
+        command == "moetop" ? "moetop --help" : "moetop \(command) --help"
+    }
 
     /// Parses `arguments` for `command`. `options` take a value, `flags` do not; aliases map a
     /// short name to its long one (`["-n": "--tokens"]`).
@@ -43,7 +50,7 @@ struct Arguments {
             name = aliases[name] ?? name
             if flags.contains(name) {
                 guard inlineValue == nil else {
-                    throw UsageError("\(command): \(name) takes no value")
+                    throw UsageError("\(prefix)\(name) takes no value")
                 }
                 self.flags.insert(name)
             } else if options.contains(name) {
@@ -51,13 +58,13 @@ struct Arguments {
                     values[name, default: []].append(inlineValue)
                 } else {
                     guard index < arguments.count else {
-                        throw UsageError("\(command): \(name) needs a value")
+                        throw UsageError("\(prefix)\(name) needs a value")
                     }
                     values[name, default: []].append(arguments[index])
                     index += 1
                 }
             } else {
-                throw UsageError("\(command): unknown option \(raw) (see moetop \(command) --help)")
+                throw UsageError("\(prefix)unknown option \(raw) (see \(helpCommand))")
             }
         }
     }
@@ -78,7 +85,7 @@ struct Arguments {
         guard let text = string(name) else { return value }
         guard let parsed = Int(text), range.contains(parsed) else {
             throw UsageError(
-                "\(command): \(name) expects an integer in \(range.lowerBound)...\(range.upperBound), got '\(text)'"
+                "\(prefix)\(name) expects an integer in \(range.lowerBound)...\(range.upperBound), got '\(text)'"
             )
         }
         return parsed
@@ -92,7 +99,7 @@ struct Arguments {
         guard let text = string(name) else { return value }
         guard let parsed = Double(text), parsed.isFinite, range.contains(parsed) else {
             throw UsageError(
-                "\(command): \(name) expects a number in \(range.lowerBound)...\(range.upperBound), got '\(text)'"
+                "\(prefix)\(name) expects a number in \(range.lowerBound)...\(range.upperBound), got '\(text)'"
             )
         }
         return parsed
@@ -102,7 +109,7 @@ struct Arguments {
     func expectPositional(atMost count: Int) throws {
         if positional.count > count {
             throw UsageError(
-                "\(command): unexpected argument '\(positional[count])' (see moetop \(command) --help)"
+                "\(prefix)unexpected argument '\(positional[count])' (see \(helpCommand))"
             )
         }
     }

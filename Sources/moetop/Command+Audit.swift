@@ -96,7 +96,7 @@ func runAudit(_ arguments: [String]) throws -> Int32 {
         default: bytes = Data(HTMLReport.render(report).utf8)
         }
         if path == "-" {
-            FileHandle.standardOutput.write(bytes)
+            try writeStandardOutput(bytes)
         } else {
             do { try bytes.write(to: URL(fileURLWithPath: path)) } catch {
                 throw AuditOutputError(path: path, reason: "\(error)")

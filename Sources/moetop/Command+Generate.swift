@@ -90,17 +90,16 @@ func runGenerate(_ arguments: [String]) throws -> Int32 {
 
     // steps: text or JSON lines to stdout
     let json = options.flag("--json")
-    let output = FileHandle.standardOutput
     for step in run {
         try trace?.write(step: step)
         if json {
-            output.write(try GeneratedTokenJSON.line(step))
+            try writeStandardOutput(try GeneratedTokenJSON.line(step))
         } else if step.phase == .decode && !step.piece.isEmpty {
-            output.write(Data(step.piece.utf8))
+            try writeStandardOutput(Data(step.piece.utf8))
         }
     }
     try trace?.close()
-    if !json { output.write(Data("\n".utf8)) }
+    if !json { try writeStandardOutput(Data("\n".utf8)) }
 
     // speeds to stderr
     let speed = run.throughput

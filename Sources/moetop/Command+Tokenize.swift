@@ -50,12 +50,14 @@ func runTokenize(_ arguments: [String]) throws -> Int32 {
         }
         // (a FileHandle, not FileManager.contents, so that pipes and /dev/stdin read fully)
         let handle = path == "-" ? FileHandle.standardInput : FileHandle(forReadingAtPath: path)
-        guard let handle else { throw TokenizeInputError(path: path) }
-        text = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
+        guard let handle else { throw TokenizeInputError(path: path, reason: "cannot open it") }
+        text = String(decoding: try readToEnd(handle, path: path), as: UTF8.self)
     } else if let given = options.positional.first {
         text = given
     } else {
-        text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+        text = String(
+            decoding: try readToEnd(FileHandle.standardInput, path: "standard input"),
+            as: UTF8.self)
     }
 
     // encode: BOS/EOS as the model asks, unless --no-bos
@@ -80,7 +82,28 @@ func runTokenize(_ arguments: [String]) throws -> Int32 {
 /// The text file of `--file` cannot be read.
 struct TokenizeInputError: Error, CustomStringConvertible {
     var path: String
-    var description: String { "tokenize: cannot read text file \(path)" }
+    var reason: String
+    var description: String { "tokenize: cannot read text file \(path): \(reason)" }
+}
+
+/// Most bytes `tokenize` reads: more is refused (an endless device such as /dev/zero).
+let tokenizeInputLimit = 1 << 30
+
+/// Everything `handle` holds, up to `tokenizeInputLimit` bytes; a directory or a read error
+/// is a `TokenizeInputError`, not a crash.
+func readToEnd(_ handle: FileHandle, path: String) throws -> Data {
+    var data = Data()
+    while true {
+        let chunk: Data?
+        do { chunk = try handle.read(upToCount: 1 << 20) } catch {
+            throw TokenizeInputError(path: path, reason: String(cString: strerror(errno)))
+        }
+        guard let chunk, !chunk.isEmpty else { return data }
+        data.append(chunk)
+        if data.count > tokenizeInputLimit {
+            throw TokenizeInputError(path: path, reason: "more than 1 GiB of text")
+        }
+    }
 }
 
 /// Encodes `megabytes` MB of mixed text (prose, code, numbers, CJK, Arabic, emoji; or the

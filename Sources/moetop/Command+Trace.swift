@@ -311,7 +311,7 @@ private func runTraceExport(_ arguments: [String]) throws -> Int32 {
     let layers = trace.header.model.moeLayers
 
     var out = BufferedOutput()
-    if csv { out.write("token,position,phase,token_id,layer,rank,expert,weight\n") }
+    if csv { try out.write("token,position,phase,token_id,layer,rank,expert,weight\n") }
     for token in 0..<trace.count
     where selected.contains(trace.phases[token]) && trace.hasRouting[token] {
         let prefix =
@@ -326,12 +326,12 @@ private func runTraceExport(_ arguments: [String]) throws -> Int32 {
                 let weightText =
                     weight.isNaN ? "null" : weight.isFinite ? weight.description : "\"\(weight)\""
                 if csv {
-                    out.write(
+                    try out.write(
                         prefix
                             + "\(layer),\(rank),\(expert),\(weight.isNaN ? "" : weight.description)\n"
                     )
                 } else {
-                    out.write(
+                    try out.write(
                         prefix
                             + "\"layer\":\(layer),\"rank\":\(rank),\"expert\":\(expert),\"weight\":\(weightText)}\n"
                     )
@@ -339,7 +339,7 @@ private func runTraceExport(_ arguments: [String]) throws -> Int32 {
             }
         }
     }
-    out.flush()
+    try out.flush()
     return 0
 }
 
@@ -347,13 +347,13 @@ private func runTraceExport(_ arguments: [String]) throws -> Int32 {
 private struct BufferedOutput {
     private var buffer: [UInt8] = []
 
-    mutating func write(_ text: String) {
+    mutating func write(_ text: String) throws {
         buffer.append(contentsOf: text.utf8)
-        if buffer.count >= 1 << 20 { flush() }
+        if buffer.count >= 1 << 20 { try flush() }
     }
 
-    mutating func flush() {
-        FileHandle.standardOutput.write(Data(buffer))
+    mutating func flush() throws {
+        try writeStandardOutput(Data(buffer))
         buffer.removeAll(keepingCapacity: true)
     }
 }

@@ -56,7 +56,7 @@ let topUsage = """
                 return 0
             }
             if first == "--help" || first == "-h" || first == "help" {
-                print(topUsage)
+                print(topUsage + "\n\n" + sessionUsage)
                 return 0
             }
             if let command = commands.first(where: { $0.name == first }) {

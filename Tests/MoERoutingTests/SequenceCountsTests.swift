@@ -35,6 +35,33 @@ import Testing
         #expect(counts.topPairs(2).map { [$0.a, $0.b, $0.count] } == [[2, 3, 2], [0, 1, 1]])
     }
 
+    /// Above 512 experts pairs are counted sparsely (a dense table of 32,767 experts took
+    /// 8 GB per layer in `trace stats`); both ways give the same counts and top pairs.
+    @Test func manyExpertsCountPairsSparselyWithTheSameResults() throws {
+        let tokens: [[Int]] = [[3, 700], [700, 3], [5, 700], [3, 5], [700, 3]]
+        var sparse = SequenceCounts(expertCount: 32_767)
+        var smaller = SequenceCounts(expertCount: 701)
+        #expect(smaller.expertCount > SequenceCounts.denseExpertLimit)
+        var reference = SequenceCounts(expertCount: SequenceCounts.denseExpertLimit)
+        for token in tokens {
+            sparse.add(token)
+            smaller.add(token)
+            reference.add(token.map { $0 == 700 ? 511 : $0 })
+        }
+        #expect(sparse.count(3, 700) == 3 && sparse.count(700, 700) == 4)
+        #expect(sparse.count(3, 5) == 1 && sparse.count(1, 2) == 0)
+        #expect(sparse.topPairs(2).map { [$0.a, $0.b, $0.count] } == [[3, 700, 3], [3, 5, 1]])
+        #expect(
+            smaller.topPairs(3).map { [$0.a, $0.b, $0.count] }
+                == sparse.topPairs(3).map {
+                    [$0.a, $0.b, $0.count]
+                })
+        #expect(
+            reference.topPairs(3).map { [$0.a, $0.b == 511 ? 700 : $0.b, $0.count] }
+                == sparse.topPairs(3).map { [$0.a, $0.b, $0.count] })
+        #expect(sparse.top1RepeatRate == reference.top1RepeatRate)
+    }
+
     @Test func breakSequenceStopsPairing() throws {
         var counts = SequenceCounts(expertCount: 4)
         counts.add([1, 2])

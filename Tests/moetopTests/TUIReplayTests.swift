@@ -162,8 +162,11 @@ import Testing
         #expect(message.contains(garbage), "stderr: \(message)")
     }
 
-    /// SIGTERM while the screen is up: the terminal is restored and the exit status is 143.
-    @Test func sigtermRestoresTheTerminal() throws {
+    /// A signal while the screen is up (SIGTERM, SIGHUP, SIGINT, and SIGQUIT and SIGUSR1,
+    /// which used to leave the terminal raw): the terminal is restored and the exit status is
+    /// 128 + the signal's number.
+    @Test(arguments: [SIGTERM, SIGHUP, SIGINT, SIGQUIT, SIGUSR1])
+    func signalRestoresTheTerminal(number: Int32) throws {
         guard TmuxSession.tmuxBinary() != nil, let binary = TmuxSession.moetopBinary() else {
             print("skipped: tmux or the moetop binary is missing")
             return
@@ -179,9 +182,9 @@ import Testing
         let pidText = try String(contentsOfFile: trace + ".pid", encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: trace + ".pid") }
         let pid = try #require(Int32(pidText.trimmingCharacters(in: .whitespacesAndNewlines)))
-        kill(pid, SIGTERM)
+        kill(pid, number)
         let screen = try session.waitFor { $0.contains("icanon") }
-        #expect(screen.contains("EXIT=143"), "screen:\n\(screen)")
+        #expect(screen.contains("EXIT=\(128 + number)"), "screen:\n\(screen)")
         let modes = screen.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == ";" })
         #expect(modes.contains("icanon") && modes.contains("echo"), "screen:\n\(screen)")
     }
