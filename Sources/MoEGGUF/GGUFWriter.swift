@@ -140,17 +140,27 @@ public struct GGUFWriter {
         return out
     }
 
-    /// Writes the file to `path`, replacing it; tensors are filled one at a time.
+    /// Writes the file to `path`; tensors are filled one at a time.
+    ///
+    /// The bytes go to a temporary file beside the target, renamed over it at the end, so an
+    /// interrupted write leaves any earlier file at `path` whole. A symbolic link is followed
+    /// (its target is replaced, not the link); a path that exists and is not a regular file (a
+    /// device, a directory) is refused rather than replaced.
     public func write(to path: String) throws(GGUFError) {
-        func failure(_ error: any Error) -> GGUFError {
-            GGUFError(path: path, offset: nil, reason: .writeFailed(message: "\(error)"))
+        func failure(_ message: String) -> GGUFError {
+            GGUFError(path: path, offset: nil, reason: .writeFailed(message: message))
         }
-        guard FileManager.default.createFile(atPath: path, contents: nil) else {
-            throw GGUFError(
-                path: path, offset: nil, reason: .writeFailed(message: "cannot create the file"))
+        let target = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        var status = stat()
+        if lstat(target, &status) == 0, (status.st_mode & S_IFMT) != S_IFREG {
+            throw failure("it exists and is not a regular file; refusing to replace it")
+        }
+        let temporary = target + ".partial-\(getpid())"
+        guard FileManager.default.createFile(atPath: temporary, contents: nil) else {
+            throw failure("cannot create \(temporary)")
         }
         do {
-            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: temporary))
             defer { try? handle.close() }
             try handle.write(contentsOf: header())
             for tensor in tensors {
@@ -161,7 +171,13 @@ public struct GGUFWriter {
                 try handle.write(contentsOf: buffer)
             }
         } catch {
-            throw failure(error)
+            unlink(temporary)
+            throw failure("\(error)")
+        }
+        guard rename(temporary, target) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw failure("cannot rename \(temporary) to \(target): \(reason)")
         }
     }
 

@@ -243,3 +243,47 @@ extension ReaderWriterTests {
         #expect((0..<int16.count).map { int16.element($0) } == [.int16(-32768), .int16(32767)])
     }
 }
+
+extension ReaderWriterTests {
+    static func smallWriter(_ name: String) -> GGUFWriter {
+        var writer = GGUFWriter()
+        writer.add("general.architecture", .string("test"))
+        writer.add("general.name", .string(name))
+        writer.addTensor("t", type: .f32, shape: [4], values: [1, 2, 3, 4])
+        return writer
+    }
+
+    /// A symbolic link is followed (its target replaced, the link kept); a directory or a
+    /// device is refused, not replaced (`synth --out /dev/full` replaced the device node).
+    @Test("write(to:) follows links, refuses what is not a regular file, leaves no temporary")
+    func writeTargets() throws {
+        let target = temporaryPath("target.gguf")
+        let link = temporaryPath("link.gguf")
+        let directory = temporaryPath("a-directory")
+        defer {
+            for path in [target, link, directory] {
+                try? FileManager.default.removeItem(atPath: path)
+            }
+        }
+        try Self.smallWriter("first").write(to: target)
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: target)
+        try Self.smallWriter("second").write(to: link)
+        let attributes = try FileManager.default.attributesOfItem(atPath: link)
+        #expect(attributes[.type] as? FileAttributeType == .typeSymbolicLink)
+        let file = try GGUFFile(path: target)
+        #expect(file.metadata["general.name"] == .string("second"))
+
+        try FileManager.default.createDirectory(
+            atPath: directory, withIntermediateDirectories: true)
+        for refused in [directory, "/dev/null"] {
+            #expect(throws: GGUFError.self) { try Self.smallWriter("x").write(to: refused) }
+        }
+        var isDirectory: ObjCBool = false
+        #expect(FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory))
+        #expect(isDirectory.boolValue)
+        let leftovers = try FileManager.default.contentsOfDirectory(
+            atPath: FileManager.default.temporaryDirectory.path
+        ).filter { $0.contains("target.gguf.partial") }
+        #expect(leftovers.isEmpty)
+    }
+}
