@@ -104,12 +104,17 @@ enum DistributionAnalysis {
                     flag(.warn, "top-3 share \(AuditAnalysis.percent(b.top3Share))")
                 }
             }
+            let deadText =
+                "\(b.deadExperts.count) dead expert\(b.deadExperts.count == 1 ? "" : "s")"
             if deadShare > thresholds[N.deadFail] {
-                flag(.fail, "\(b.deadExperts.count) dead experts")
+                flag(.fail, deadText)
             } else if deadShare > thresholds[N.deadWarn] {
-                flag(.warn, "\(b.deadExperts.count) dead experts")
+                flag(.warn, deadText)
             }
-            if !b.rareExperts.isEmpty { flag(.warn, "\(b.rareExperts.count) rare experts") }
+            if !b.rareExperts.isEmpty {
+                let count = b.rareExperts.count
+                flag(.warn, "\(count) rare expert\(count == 1 ? "" : "s")")
+            }
             if b.normalizedEntropy < thresholds[N.entropyWarn] {
                 flag(.warn, "entropy \(AuditAnalysis.format(b.normalizedEntropy))")
             }
@@ -200,8 +205,8 @@ enum DistributionAnalysis {
             "\(section.deadSlots) dead and \(section.rareSlots) rare (layer, expert) slots of "
             + "\(layers.count * model.expertCount); coverage \(pct(section.coverage)); "
             + "most dead in one layer: \(deadWorst.deadExperts.count) at layer \(deadWorst.layer) "
-            + "(warn above \(pct(thresholds[N.deadWarn])) of experts, fail above "
-            + "\(pct(thresholds[N.deadFail])))"
+            + "(warn above \(pct(thresholds[N.deadWarn])) of experts or at any rare expert, "
+            + "fail above \(pct(thresholds[N.deadFail])))"
 
         // entropy, Gini, Jain
         let minEntropy = layers.min { $0.normalizedEntropy < $1.normalizedEntropy }!

@@ -197,7 +197,7 @@ public enum KeyHelp {
         (",  .", "step back / forward one token", "replay"),
         ("[  ]", "slower / faster (0.25x to 32x)", "replay"),
         ("0-9 Enter", "seek to a token number", "replay"),
-        ("mouse", "click a token, a heatmap cell, a bar, the scrubber", ""),
+        ("mouse", "click a token, heatmap cell, bar or the scrubber", ""),
     ]
 }
 

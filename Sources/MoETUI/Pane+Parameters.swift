@@ -124,7 +124,7 @@ enum ParametersPane {
             context.textStyle, limit: inner.maxX - x)
         let touched =
             "experts touched \(f.touched)/\(f.touchable)" + context.separator
-            + (f.bytesRead.map { Format.bytes($0) + " read per token" } ?? "")
+            + (f.bytesRead.map { Format.bytes($0) + " read/token" } ?? "")
         frame.text(touched, x: inner.x, y: inner.y + 4, context.textStyle, limit: inner.width)
     }
 }
