@@ -104,14 +104,15 @@ public struct SyntheticRouting: Sendable {
     ]
 }
 
-/// SplitMix64 with a Box-Muller Gaussian: deterministic across platforms.
-struct SeededRandom: RandomNumberGenerator, Sendable {
+/// SplitMix64 with a Box-Muller Gaussian: deterministic across platforms. The one seeded
+/// generator of moetop's synthetic models, traces and benchmarks.
+public struct SeededRandom: RandomNumberGenerator, Sendable {
     private var state: UInt64
     private var spare: Float?
 
-    init(seed: UInt64) { state = seed }
+    public init(seed: UInt64) { state = seed }
 
-    mutating func next() -> UInt64 {
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -120,7 +121,7 @@ struct SeededRandom: RandomNumberGenerator, Sendable {
     }
 
     /// A standard normal sample.
-    mutating func gaussian() -> Float {
+    public mutating func gaussian() -> Float {
         if let spare {
             self.spare = nil
             return spare

@@ -1,6 +1,7 @@
 import Foundation
 import MoEEngine
 import MoEGGUF
+import MoERouting
 
 private let benchUsage = """
     usage: moetop bench [MODEL] [-m MODEL] [-p 128] [-n 64] [-t THREADS] [--json]
@@ -155,7 +156,7 @@ private func runModelBench(url: URL, threads: Int, promptTokens: Int, decodeToke
     let model = try Model(url: url)
     let session = try InferenceSession(
         model: model, contextLength: promptTokens + decodeTokens, threads: threads)
-    var random = SplitMix64(seed: 7)
+    var random = SeededRandom(seed: 7)
     let vocabulary = model.hyperparameters.vocabularySize
     let prompt = (0..<promptTokens).map { _ in
         Int32(Int.random(in: 0..<vocabulary, using: &random))
@@ -258,7 +259,7 @@ private final class RandomMatrix {
     let storage: UnsafeMutableRawPointer
     let matrix: WeightMatrix
 
-    init(type: GGMLType, rows: Int, columns: Int, random: inout SplitMix64) {
+    init(type: GGMLType, rows: Int, columns: Int, random: inout SeededRandom) {
         let bytes = rows * type.rowBytes(columns: columns)!
         storage = .allocate(byteCount: bytes, alignment: 64)
         fillRandomBlocks(storage, byteCount: bytes, type: type, random: &random)
@@ -268,23 +269,10 @@ private final class RandomMatrix {
     deinit { storage.deallocate() }
 }
 
-/// A small deterministic generator (SplitMix64).
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Fills whole blocks of `type` with random bytes, then sets every F16 scale field to a
 /// moderate value so the blocks decode to finite numbers. Float types get values in ±1.
 private func fillRandomBlocks(
-    _ p: UnsafeMutableRawPointer, byteCount: Int, type: GGMLType, random: inout SplitMix64
+    _ p: UnsafeMutableRawPointer, byteCount: Int, type: GGMLType, random: inout SeededRandom
 ) {
     let words = byteCount / 8
     let w = p.bindMemory(to: UInt64.self, capacity: words)
@@ -323,7 +311,7 @@ private func fillRandomBlocks(
 
 /// One decode step's matrix-vector products on the anchor's shapes, `tokens` times.
 private func runKernelBench(type: GGMLType, threads: Int, tokens: Int) -> KernelBenchResult {
-    var random = SplitMix64(seed: 1)
+    var random = SeededRandom(seed: 1)
     let d = Anchor.hidden
     let kvWidth = Anchor.kvHeads * Anchor.headDimension
     let qWidth = Anchor.heads * Anchor.headDimension

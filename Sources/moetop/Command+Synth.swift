@@ -1,6 +1,7 @@
 import Foundation
 import MoEEngine
 import MoEGGUF
+import MoERouting
 
 private let synthUsage = """
     usage: moetop synth --arch ARCH --out FILE [--type TYPE] [shape options] [--seed S]
@@ -445,7 +446,7 @@ private func fillTensor(
         let values = scratch[thread]
         for row in ThreadPool.range(of: chunk, chunks: chunks, count: rows) {
             // values: uniform, with the requested spread
-            var random = SplitMix64(seed: seed &+ UInt64(row) &* 0x9E37_79B9_7F4A_7C15)
+            var random = SeededRandom(seed: seed &+ UInt64(row) &* 0x9E37_79B9_7F4A_7C15)
             let (center, halfWidth): (Float, Float)
             switch initialisation {
             case .random(let standardDeviation), .randomPlus(let standardDeviation, _):

@@ -1,4 +1,5 @@
 import Foundation
+import MoERouting
 
 /// The router a synthetic model gets (`moetop synth --router`), for testing the collapse audit.
 ///
@@ -80,17 +81,11 @@ enum SynthRouter: String, CaseIterable {
 
 /// SplitMix64 with a Box-Muller normal: the same seed gives the same model on every machine.
 struct SynthRouterRandom {
-    private var state: UInt64
+    private var random: SeededRandom
 
-    init(seed: UInt64) { state = seed }
+    init(seed: UInt64) { random = SeededRandom(seed: seed) }
 
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    mutating func next() -> UInt64 { random.next() }
 
     /// Uniform in (0, 1).
     mutating func uniform() -> Float {

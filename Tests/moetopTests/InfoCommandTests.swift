@@ -1,5 +1,6 @@
 import Foundation
 import MoEGGUF
+import MoERouting
 import Testing
 
 /// `moetop info` end to end: its tensor listing against gguf-dump's, its counts against gguf-py,
@@ -225,7 +226,7 @@ import Testing
         try #require(synth.status == 0, "\(synth.stderr)")
         let original = [UInt8](try Data(contentsOf: source))
 
-        var generator = SeededGenerator(seed: 20_261_204)
+        var generator = SeededRandom(seed: 20_261_204)  // a failing mutant can be made again
         var variants: [(String, [UInt8])] = (1...48).map { index in
             let length = original.count * index / 49
             return ("cut-\(length).gguf", Array(original.prefix(length)))
@@ -273,18 +274,5 @@ import Testing
         #expect(run.status == 0)
         #expect(run.stdout.contains("usage: moetop info"))
         #expect(run.stderr.isEmpty)
-    }
-}
-
-/// SplitMix64: a seeded generator, so a failing mutant can be made again.
-private struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

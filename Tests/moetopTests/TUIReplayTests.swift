@@ -123,20 +123,10 @@ import Testing
         #expect(screen.range(of: #" [1-9]\d*/120"#, options: .regularExpression) != nil)
 
         // resize to 20x5: the size notice; back: the panes again
-        try session.resize(width: 20, height: 5)
-        screen = try session.waitFor { $0.contains("too small") }
-        #expect(screen.contains("terminal too small"), "screen:\n\(screen)")
-        try session.resize(width: width, height: height)
-        screen = try session.waitFor { $0.contains("Parameters") }
-        #expect(screen.contains("Router") && screen.contains("Parameters"), "screen:\n\(screen)")
+        try session.expectSmallSizeNoticeAndRecovery(width: width, height: height)
 
         // quit: exit status 0 and the terminal back in cooked mode (icanon, echo)
-        try session.sendKeys("q")
-        screen = try session.waitFor { $0.contains("EXIT=") && $0.contains("icanon") }
-        #expect(screen.contains("EXIT=0"), "screen:\n\(screen)")
-        let modes = screen.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == ";" })
-        #expect(modes.contains("icanon") && !modes.contains("-icanon"), "screen:\n\(screen)")
-        #expect(modes.contains("echo") && !modes.contains("-echo"), "screen:\n\(screen)")
+        try session.expectQuitRestoresTheTerminal()
     }
 
     @Test func traceOfAnotherShapeIsRefusedWithTheReason() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// Drives programs in a detached tmux session and reads the screen back with
 /// `tmux capture-pane -p`: what a person at the terminal would see.
@@ -122,4 +123,26 @@ struct TmuxSession {
     }
 
     func kill() { _ = try? tmux(["kill-server"], output: false) }
+
+    /// Resizes to 20x5 (the "terminal too small" notice), then back to `width` x `height`
+    /// (the panes again).
+    func expectSmallSizeNoticeAndRecovery(width: Int, height: Int) throws {
+        try resize(width: 20, height: 5)
+        var screen = try waitFor { $0.contains("too small") }
+        #expect(screen.contains("terminal too small"), "screen:\n\(screen)")
+        try resize(width: width, height: height)
+        screen = try waitFor { $0.contains("Parameters") }
+        #expect(screen.contains("Router") && screen.contains("Parameters"), "screen:\n\(screen)")
+    }
+
+    /// Presses q: the pane command (`paneCommand`) then shows exit status 0 and `stty -a` with
+    /// the terminal in cooked mode (icanon, echo).
+    func expectQuitRestoresTheTerminal() throws {
+        try sendKeys("q")
+        let screen = try waitFor { $0.contains("EXIT=") && $0.contains("icanon") }
+        #expect(screen.contains("EXIT=0"), "screen:\n\(screen)")
+        let modes = screen.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == ";" })
+        #expect(modes.contains("icanon") && !modes.contains("-icanon"), "screen:\n\(screen)")
+        #expect(modes.contains("echo") && !modes.contains("-echo"), "screen:\n\(screen)")
+    }
 }
