@@ -72,9 +72,9 @@ func runTokenize(_ arguments: [String]) throws -> Int32 {
     if options.flag("--pieces") {
         var lines = ""
         for id in ids { lines += "\(id)\t\(tokenizer.readablePiece(id))\n" }
-        print(lines, terminator: "")
+        try writeStandardOutput(Data(lines.utf8))
     } else {
-        print(ids.map(String.init).joined(separator: " "))
+        try writeStandardOutput(Data((ids.map(String.init).joined(separator: " ") + "\n").utf8))
     }
     return 0
 }

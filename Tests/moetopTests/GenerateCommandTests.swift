@@ -112,3 +112,32 @@ import Testing
         #expect(run.stdout.contains("12.9 B"), "\(run.stdout)")
     }
 }
+
+/// Input and output that cannot be read or written: one line naming what failed, exit 1,
+/// never a crash (a directory and a full disk were crashes).
+@Suite struct UnreadableAndUnwritableTests {
+    @Test func tokenizeRefusesADirectory() throws {
+        let directory = FileManager.default.temporaryDirectory.path
+        let run = try InfoHarness.run(["tokenize", "--file", directory])
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(run.stderrLines.count == 1)
+        #expect(run.stderr.contains("\(directory): Is a directory"), "\(run.stderr)")
+    }
+
+    @Test(arguments: [["generate", "--prompt", "hi", "-n", "4"], ["tokenize", "Hello"]])
+    func aFullDiskIsAnError(arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: InfoHarness.binary)
+        process.arguments = arguments
+        process.standardOutput = try #require(FileHandle(forWritingAtPath: "/dev/full"))
+        let errors = Pipe()
+        process.standardError = errors
+        try process.run()
+        let message = String(
+            decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit)
+        #expect(process.terminationStatus == 1, "\(arguments): \(message)")
+        #expect(message.contains("cannot write to standard output"), "\(message)")
+    }
+}
