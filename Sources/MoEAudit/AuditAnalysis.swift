@@ -66,6 +66,11 @@ public enum AuditAnalysis {
         String(format: "%.\(digits)f", value)
     }
 
+    /// "1 expert", "4 experts": a count and its noun, plural unless the count is 1.
+    static func counted(_ count: Int, _ noun: String) -> String {
+        "\(count) \(noun)\(count == 1 ? "" : "s")"
+    }
+
     static func percent(_ value: Double) -> String {
         String(format: "%.1f %%", value * 100)
     }
@@ -104,16 +109,14 @@ enum DistributionAnalysis {
                     flag(.warn, "top-3 share \(AuditAnalysis.percent(b.top3Share))")
                 }
             }
-            let deadText =
-                "\(b.deadExperts.count) dead expert\(b.deadExperts.count == 1 ? "" : "s")"
+            let deadText = AuditAnalysis.counted(b.deadExperts.count, "dead expert")
             if deadShare > thresholds[N.deadFail] {
                 flag(.fail, deadText)
             } else if deadShare > thresholds[N.deadWarn] {
                 flag(.warn, deadText)
             }
             if !b.rareExperts.isEmpty {
-                let count = b.rareExperts.count
-                flag(.warn, "\(count) rare expert\(count == 1 ? "" : "s")")
+                flag(.warn, AuditAnalysis.counted(b.rareExperts.count, "rare expert"))
             }
             if b.normalizedEntropy < thresholds[N.entropyWarn] {
                 flag(.warn, "entropy \(AuditAnalysis.format(b.normalizedEntropy))")

@@ -117,7 +117,7 @@ enum StabilityAnalysis {
             robustShare > thresholds[N.mismatchFail]
             ? .fail : (differingFragile > 0 ? .warn : .pass)
         let runs = section.reruns.map {
-            "\($0.threads) thread\($0.threads == 1 ? "" : "s"): \($0.differing) of \($0.decisions) "
+            "\(AuditAnalysis.counted($0.threads, "thread")): \($0.differing) of \($0.decisions) "
                 + "differ (\($0.differingFragile) fragile), largest probability change "
                 + String(format: "%.2e", $0.maxProbabilityDifference)
         }.joined(separator: "; ")
@@ -125,8 +125,8 @@ enum StabilityAnalysis {
             id: "stability.identical", step: 5, title: "Identical routing on rerun",
             verdict: verdict,
             summary:
-                "\(section.prompts.count) prompts, first run at \(section.baselineThreads) "
-                + "thread\(section.baselineThreads == 1 ? "" : "s"), rerun interleaved with other prompts at other thread counts; \(runs); "
+                "\(section.prompts.count) prompts, first run at "
+                + "\(AuditAnalysis.counted(section.baselineThreads, "thread")), rerun interleaved with other prompts at other thread counts; \(runs); "
                 + "non-fragile decisions that differ: \(robust) (\(pct(robustShare)); fail above "
                 + "\(pct(thresholds[N.mismatchFail])))",
             numbers: [

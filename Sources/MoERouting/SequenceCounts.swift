@@ -31,11 +31,14 @@ public struct SequenceCounts: Sendable, Equatable {
     /// Layers up to this many experts count pairs in a dense table (2 MB at 512).
     public static let denseExpertLimit = 512
 
+    /// Whether pairs are counted in `coActivation` (else in `sparseCoActivation`).
+    private var countsDensely: Bool { expertCount <= Self.denseExpertLimit }
+
     public init(expertCount: Int) {
         self.expertCount = expertCount
         self.coActivation =
             expertCount <= Self.denseExpertLimit
-            ? Array(repeating: 0, count: expertCount * expertCount) : []
+            ? Array(repeating: 0, count: expertCount * expertCount) : []  // see countsDensely
     }
 
     /// Adds one token's chosen experts, best first. Ids outside 0..<E are ignored.
@@ -55,11 +58,10 @@ public struct SequenceCounts: Sendable, Equatable {
         previous = chosen
 
         // co-activation within this token
-        let dense = !coActivation.isEmpty || expertCount == 0
         for a in chosen {
             for b in chosen {
                 let key = Int(a) * expertCount + Int(b)
-                if dense {
+                if countsDensely {
                     coActivation[key] += 1
                 } else {
                     sparseCoActivation[key, default: 0] += 1
@@ -86,7 +88,7 @@ public struct SequenceCounts: Sendable, Equatable {
     /// M[a][b]: tokens that chose both a and b (the load of a when a = b).
     public func count(_ a: Int, _ b: Int) -> Int {
         let key = a * expertCount + b
-        return coActivation.isEmpty ? sparseCoActivation[key, default: 0] : coActivation[key]
+        return countsDensely ? coActivation[key] : sparseCoActivation[key, default: 0]
     }
 
     /// P(b chosen | a chosen) = M[a][b] / M[a][a]. Nil when a was never chosen.
@@ -98,7 +100,7 @@ public struct SequenceCounts: Sendable, Equatable {
     /// The `n` most frequent pairs a < b, most frequent first (ties: lower ids first).
     public func topPairs(_ n: Int) -> [(a: Int, b: Int, count: Int)] {
         var result: [(a: Int, b: Int, count: Int)] = []
-        if coActivation.isEmpty {
+        if !countsDensely {
             for (key, count) in sparseCoActivation where key / expertCount < key % expertCount {
                 result.append((key / expertCount, key % expertCount, count))
             }

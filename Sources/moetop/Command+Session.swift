@@ -139,13 +139,13 @@ final class EngineSession: SessionEngine, @unchecked Sendable {
     ) throws {
         // the new prompt after the transcript, on a line of its own; start over when the
         // context would overflow
-        let separator =
-            transcript.last.map { generator.tokenizer.decode([$0]).hasSuffix("\n") } ?? true
-            ? "" : "\n"
-        var tokens =
-            transcript.isEmpty
-            ? generator.tokenize(prompt)
-            : transcript + generator.tokenizer.encode(separator + prompt, addSpecial: false)
+        var tokens: [Int32]
+        if let last = transcript.last {
+            let separator = generator.tokenizer.decode([last]).hasSuffix("\n") ? "" : "\n"
+            tokens = transcript + generator.tokenizer.encode(separator + prompt, addSpecial: false)
+        } else {
+            tokens = generator.tokenize(prompt)
+        }
         var alreadyShown = transcript.count
         if tokens.count + settings.maxTokens > generator.session.contextLength {
             tokens = generator.tokenize(prompt)
